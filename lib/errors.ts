@@ -61,7 +61,11 @@ const defaultExitCodes: Record<ErrorKind, ExitCode> = {
 export class SpateError extends Error {
   readonly kind: ErrorKind;
   readonly exitCode: ExitCode;
-  constructor(kind: ErrorKind, message: string, options?: { exitCode?: ExitCode; cause?: unknown }) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    options?: { exitCode?: ExitCode; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SpateError";
     this.kind = kind;
