@@ -27,6 +27,8 @@ export interface VUState {
   stage: VUStage;
   /** Current scenario name ("" outside a scenario). */
   scenario: string;
+  /** Current group path ("" at the root, "::a::b" nested), kept even when the tag is off. */
+  group: string;
   /**
    * Tags every sample of this VU carries right now: run tags + scenario tags + `scenario` +
    * `group` + exec.vu.tags (runner.md §5.4). Mutated by group() and exec.vu.tags; never

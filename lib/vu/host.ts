@@ -1,0 +1,300 @@
+/**
+ * The runner's side of a VU host Worker (lib/vu/host_worker.ts): starts it sandboxed, sends it
+ * commands and turns its events back into promises and samples.
+ *
+ * @example
+ * ```ts
+ * const host = await VUHost.start({ ...init }, { onSamples, onAbort, onMarkFailed });
+ * await host.initVU(1);
+ * ```
+ * @module
+ */
+import { SpateError } from "../errors.ts";
+import type { IterationOutcome } from "../executor/types.ts";
+import type { MetricType, ValueType } from "../metrics/metric.ts";
+import type { SampleBatchMessage } from "./_wire.ts";
+import type { Activation, HostConfig } from "./runtime.ts";
+import type { VUStage } from "./state.ts";
+
+/** Commands from the runner to a host. */
+export type HostCommand =
+  | {
+    t: "init";
+    factorySource: string;
+    config: HostConfig;
+    metrics: Array<[string, MetricType, ValueType]>;
+    files: Array<[string, Uint8Array]>;
+    readFiles: boolean;
+    logFormat: "text" | "json" | "raw";
+    logTty: boolean;
+    logColor: boolean;
+  }
+  | { t: "optionsPass" }
+  | { t: "initVU"; id: number }
+  | { t: "activate"; id: number; activation: Activation }
+  | { t: "run"; id: number; iterationInTest: number }
+  | { t: "interrupt"; id: number }
+  | { t: "setupData"; json: string | undefined }
+  | { t: "call"; callId: number; name: string; argJson?: string; stage: VUStage }
+  | { t: "interruptCall" }
+  | { t: "flush"; seq: number }
+  | { t: "close" };
+
+/** Result of the options pass (runner.md §3.1 step 2). */
+export interface OptionsPassResult {
+  options: unknown;
+  exportTypes: Record<string, string>;
+  metrics: Array<[string, MetricType, ValueType]>;
+  files: Array<[string, Uint8Array]>;
+}
+
+/** Events from a host to the runner. */
+export type HostEvent =
+  | { t: "ready" }
+  | ({ t: "options" } & OptionsPassResult)
+  | { t: "vuReady"; id: number }
+  | { t: "initError"; id: number; message: string }
+  | { t: "done"; id: number; outcome: IterationOutcome }
+  | { t: "abort"; message: string; internal?: boolean }
+  | { t: "markFailed"; message: string }
+  | {
+    t: "result";
+    callId: number;
+    json?: string;
+    summary?: unknown;
+    error?: string;
+    aborted?: boolean;
+  }
+  | { t: "flushed"; seq: number }
+  | { t: "closed" }
+  | SampleBatchMessage;
+
+/** What a host reports back outside request/response pairs. */
+export interface HostListener {
+  onSamples(batch: SampleBatchMessage): void;
+  /** exec.test.abort() in a VU, or an internal failure. */
+  onAbort(message: string, internal: boolean): void;
+  onMarkFailed(message: string): void;
+  /** The Worker died (uncaught error). */
+  onCrash(message: string): void;
+}
+
+/** Result of setup()/teardown()/handleSummary() in a transient VU. */
+export interface CallResult {
+  json?: string;
+  summary?: unknown;
+  error?: string;
+  aborted?: boolean;
+}
+
+const workerUrl = new URL("./host_worker.ts", import.meta.url);
+
+/** One VU host Worker. */
+export class VUHost {
+  readonly #worker: Worker;
+  readonly #listener: HostListener;
+  readonly #pendingRuns = new Map<number, (o: IterationOutcome) => void>();
+  readonly #pendingInits = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  readonly #pendingCalls = new Map<number, (r: CallResult) => void>();
+  readonly #pendingFlush = new Map<number, () => void>();
+  #ready?: () => void;
+  #options?: { resolve: (r: OptionsPassResult) => void; reject: (e: Error) => void };
+  #closed?: () => void;
+  #seq = 0;
+  /** VUs this host holds (for balancing). */
+  vuCount = 0;
+  /** Whether the Worker runs sandboxed (needs --unstable-worker-options). */
+  readonly sandboxed: boolean;
+
+  private constructor(listener: HostListener, readDir: string | undefined) {
+    this.#listener = listener;
+    let worker: Worker;
+    let sandboxed = true;
+    try {
+      worker = new Worker(workerUrl, {
+        type: "module",
+        deno: {
+          permissions: {
+            net: true,
+            read: readDir ? [readDir] : false,
+            write: false,
+            env: false,
+            run: false,
+            ffi: false,
+            sys: false,
+            import: false,
+          },
+        },
+      } as WorkerOptions);
+    } catch {
+      // Without --unstable-worker-options (deno.json enables it) Workers inherit our permissions.
+      sandboxed = false;
+      worker = new Worker(workerUrl, { type: "module" });
+    }
+    this.sandboxed = sandboxed;
+    this.#worker = worker;
+    worker.onmessage = (e: MessageEvent<HostEvent>) => this.#onEvent(e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      listener.onCrash(e.message);
+      this.#failAll(new SpateError("internal", `VU host crashed: ${e.message}`));
+    };
+  }
+
+  /** Starts a host and initialises it with the compiled script. */
+  static async start(
+    init: Omit<Extract<HostCommand, { t: "init" }>, "t">,
+    listener: HostListener,
+    readDir?: string,
+  ): Promise<VUHost> {
+    const host = new VUHost(listener, readDir);
+    const ready = new Promise<void>((resolve) => (host.#ready = resolve));
+    host.#send({ t: "init", ...init });
+    await ready;
+    return host;
+  }
+
+  /** Runs the options pass (init code with __VU = 0). */
+  optionsPass(): Promise<OptionsPassResult> {
+    return new Promise((resolve, reject) => {
+      this.#options = { resolve, reject };
+      this.#send({ t: "optionsPass" });
+    });
+  }
+
+  /** Initialises VU `id` (runs the init code). Rejects with a script error. */
+  initVU(id: number): Promise<void> {
+    this.vuCount++;
+    return new Promise((resolve, reject) => {
+      this.#pendingInits.set(id, { resolve, reject });
+      this.#send({ t: "initVU", id });
+    });
+  }
+
+  activate(id: number, activation: Activation): void {
+    this.#send({ t: "activate", id, activation });
+  }
+
+  run(id: number, iterationInTest: number): Promise<IterationOutcome> {
+    return new Promise((resolve) => {
+      this.#pendingRuns.set(id, resolve);
+      this.#send({ t: "run", id, iterationInTest });
+    });
+  }
+
+  interrupt(id: number): void {
+    this.#send({ t: "interrupt", id });
+  }
+
+  setSetupData(json: string | undefined): void {
+    this.#send({ t: "setupData", json });
+  }
+
+  /** Calls setup/teardown/handleSummary in a fresh transient VU. */
+  call(name: string, argJson: string | undefined, stage: VUStage): Promise<CallResult> {
+    const callId = ++this.#seq;
+    return new Promise((resolve) => {
+      this.#pendingCalls.set(callId, resolve);
+      this.#send({ t: "call", callId, name, argJson, stage });
+    });
+  }
+
+  interruptCall(): void {
+    this.#send({ t: "interruptCall" });
+  }
+
+  /** Resolves once every sample emitted so far has been posted. */
+  flush(): Promise<void> {
+    const seq = ++this.#seq;
+    return new Promise((resolve) => {
+      this.#pendingFlush.set(seq, resolve);
+      this.#send({ t: "flush", seq });
+    });
+  }
+
+  /** Flushes and ends the Worker. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => (this.#closed = resolve));
+    this.#send({ t: "close" });
+    const timer = setTimeout(() => this.#closed?.(), 2000);
+    await closed;
+    clearTimeout(timer);
+    this.#worker.terminate();
+  }
+
+  /** Ends the Worker at once (second Ctrl+C, crash). */
+  terminate(): void {
+    this.#worker.terminate();
+  }
+
+  #send(cmd: HostCommand): void {
+    this.#worker.postMessage(cmd);
+  }
+
+  #onEvent(ev: HostEvent): void {
+    switch (ev.t) {
+      case "samples":
+        this.#listener.onSamples(ev);
+        break;
+      case "ready":
+        this.#ready?.();
+        break;
+      case "options":
+        this.#options?.resolve(ev);
+        this.#options = undefined;
+        break;
+      case "vuReady":
+        this.#pendingInits.get(ev.id)?.resolve();
+        this.#pendingInits.delete(ev.id);
+        break;
+      case "initError": {
+        const err = new SpateError("script", ev.message);
+        if (ev.id === 0 && this.#options) {
+          this.#options.reject(err);
+          this.#options = undefined;
+        } else {
+          this.#pendingInits.get(ev.id)?.reject(err);
+          this.#pendingInits.delete(ev.id);
+        }
+        break;
+      }
+      case "done": {
+        const resolve = this.#pendingRuns.get(ev.id);
+        this.#pendingRuns.delete(ev.id);
+        resolve?.(ev.outcome);
+        break;
+      }
+      case "abort":
+        this.#listener.onAbort(ev.message, ev.internal ?? false);
+        break;
+      case "markFailed":
+        this.#listener.onMarkFailed(ev.message);
+        break;
+      case "result":
+        this.#pendingCalls.get(ev.callId)?.(ev);
+        this.#pendingCalls.delete(ev.callId);
+        break;
+      case "flushed":
+        this.#pendingFlush.get(ev.seq)?.();
+        this.#pendingFlush.delete(ev.seq);
+        break;
+      case "closed":
+        this.#closed?.();
+        break;
+    }
+  }
+
+  #failAll(err: Error): void {
+    for (const r of this.#pendingRuns.values()) r("interrupted");
+    this.#pendingRuns.clear();
+    for (const p of this.#pendingInits.values()) p.reject(err);
+    this.#pendingInits.clear();
+    for (const c of this.#pendingCalls.values()) c({ error: err.message });
+    this.#pendingCalls.clear();
+    for (const f of this.#pendingFlush.values()) f();
+    this.#pendingFlush.clear();
+    this.#options?.reject(err);
+    this.#ready?.();
+    this.#closed?.();
+  }
+}

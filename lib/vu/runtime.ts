@@ -1,0 +1,588 @@
+/**
+ * One VU: its own instance of the script (module state, `__VU`, `__ITER`, `__ENV`, its own
+ * `globalThis` view), its own k6 modules, and the iteration loop body of runner.md §3.4.
+ * A VU host (lib/vu/host_worker.ts) holds many of these in one isolate.
+ *
+ * @example
+ * ```ts
+ * const vu = await VU.create(host, 3);
+ * const outcome = await vu.runIteration({ name: "default", exec: "default", env: {}, tags: {} });
+ * ```
+ * @module
+ */
+import type { HttpConfig } from "../config/types.ts";
+import { errorMessage } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Metric, MetricRegistry } from "../metrics/metric.ts";
+import { nowMs } from "../metrics/sample.ts";
+import type { IterationOutcome } from "../executor/types.ts";
+import { createK6Module, vuSleep } from "../js/k6.ts";
+import { createMetricsModule } from "../js/metrics.ts";
+import { createExecutionModule, TestAbortError } from "../js/execution.ts";
+import { createDataModule } from "../js/data.ts";
+import { encodingModule } from "../js/encoding.ts";
+import { cryptoModule } from "../js/crypto.ts";
+import { createHttpModule } from "../js/http.ts";
+import { InterruptedError, type VUStage, type VUState } from "./state.ts";
+
+/** Settings a VU host receives from the runner (structured-cloneable). */
+export interface HostConfig {
+  readonly scriptPath: string;
+  readonly http: HttpConfig;
+  readonly systemTags: readonly string[];
+  readonly runTags: Readonly<Record<string, string>>;
+  readonly throwErrors: boolean;
+  readonly minIterationDuration: number;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly scriptEnv: Readonly<Record<string, string>>;
+  readonly logLevel: "debug" | "info";
+}
+
+/** What a scenario activation tells a VU. */
+export interface Activation {
+  readonly name: string;
+  readonly executor: string;
+  readonly exec: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Unix ms when the scenario started. */
+  readonly startTime: number;
+}
+
+/** Everything VUs of one host share. */
+export interface HostContext {
+  readonly config: HostConfig;
+  readonly registry: MetricRegistry;
+  readonly logger: Logger;
+  /** The compiled script factory (lib/script/transform.ts). */
+  readonly factory: (runtime: ScriptRuntime) => Promise<Record<string, unknown>>;
+  /** Files opened during the options pass: absolute path → bytes. */
+  readonly files: Map<string, Uint8Array>;
+  /** Set in the options pass only: open() reads the disk and records here. */
+  readonly readFiles: boolean;
+  readonly sharedArrays: Map<string, readonly unknown[]>;
+  /** Sends samples to the engine. */
+  emit(
+    tags: Readonly<Record<string, string>>,
+    time: number,
+    values: ReadonlyArray<readonly [Metric, number]>,
+    metadata?: Readonly<Record<string, string>>,
+  ): void;
+  /** exec.test.fail() */
+  markFailed(message: string): void;
+  /** Instance-wide counters for k6/execution. */
+  instance(): {
+    iterationsCompleted: number;
+    iterationsInterrupted: number;
+    vusActive: number;
+    vusInitialized: number;
+    currentTestRunDuration: number;
+  };
+  /** JSON of setup()'s result, or undefined. */
+  setupDataJson?: string;
+}
+
+/** The object the compiled factory receives as `__spate`. */
+export interface ScriptRuntime {
+  env: Record<string, string>;
+  vu: number;
+  open: (path: unknown, mode?: unknown) => string | ArrayBuffer;
+  console: Record<string, (...args: unknown[]) => void>;
+  require: (specifier: string) => Record<string, unknown>;
+  global: Record<string, unknown>;
+  onIteration: (hook: (n: number) => void) => void;
+  each: (method: string, target: unknown, cb: unknown, ...rest: unknown[]) => Promise<unknown>;
+}
+
+const removedModules: Record<string, string> = {
+  "k6/experimental/redis": "k6/experimental/redis has been removed; use the xk6-redis extension",
+  "k6/experimental/browser": "k6/experimental/browser has graduated to k6/browser",
+  "k6/experimental/grpc": "k6/experimental/grpc has graduated to k6/net/grpc",
+  "k6/experimental/timers": "k6/experimental/timers has graduated to k6/timers",
+  "k6/experimental/tracing": "k6/experimental/tracing has been removed",
+  "k6/experimental/webcrypto": "k6/experimental/webcrypto has graduated to the global crypto",
+};
+
+/** Formats console arguments as k6 does: strings as-is, errors as text, objects as JSON. */
+export function formatConsoleArgs(args: unknown[]): string {
+  return args.map((a) => {
+    if (typeof a === "string") return a;
+    if (a instanceof Error) return String(a);
+    if (typeof a === "function") return "[object Function]";
+    if (a === undefined) return "undefined";
+    if (typeof a === "object" && a !== null) {
+      const seen = new WeakSet<object>();
+      try {
+        return JSON.stringify(a, (_k, v) => {
+          if (typeof v === "object" && v !== null) {
+            if (seen.has(v)) return "[Circular]";
+            seen.add(v);
+          }
+          return v;
+        }) ?? String(a);
+      } catch {
+        return String(a);
+      }
+    }
+    return String(a);
+  }).join(" ");
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function";
+}
+
+/** Awaitable array callbacks for the transform's `__spate.each(...)` (sequential, exact). */
+async function each(method: string, target: unknown, cb: unknown, ...rest: unknown[]) {
+  const fn = cb as (v: unknown, i: number, a: unknown) => unknown;
+  const thisArg = method === "reduce" ? undefined : rest[0];
+  const call = (v: unknown, i: number, a: unknown) => fn.call(thisArg, v, i, a);
+  if (target instanceof Map || target instanceof Set) {
+    if (method !== "forEach") {
+      return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[method](
+        cb,
+        ...rest,
+      );
+    }
+    for (const [k, v] of target.entries()) await fn.call(thisArg, v, k, target);
+    return undefined;
+  }
+  if (!Array.isArray(target) && !ArrayBuffer.isView(target)) {
+    return (target as Record<string, (...a: unknown[]) => unknown>)[method](cb, ...rest);
+  }
+  const arr = target as ArrayLike<unknown>;
+  const n = arr.length;
+  switch (method) {
+    case "forEach":
+      for (let i = 0; i < n; i++) if (i in arr) await call(arr[i], i, arr);
+      return undefined;
+    case "map": {
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) if (i in arr) out[i] = await call(arr[i], i, arr);
+      return out;
+    }
+    case "flatMap": {
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await call(arr[i], i, arr);
+        if (Array.isArray(r)) out.push(...r);
+        else out.push(r);
+      }
+      return out;
+    }
+    case "filter": {
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) if (i in arr && await call(arr[i], i, arr)) out.push(arr[i]);
+      return out;
+    }
+    case "some":
+      for (let i = 0; i < n; i++) if (i in arr && await call(arr[i], i, arr)) return true;
+      return false;
+    case "every":
+      for (let i = 0; i < n; i++) if (i in arr && !(await call(arr[i], i, arr))) return false;
+      return true;
+    case "find":
+      for (let i = 0; i < n; i++) if (await call(arr[i], i, arr)) return arr[i];
+      return undefined;
+    case "findIndex":
+      for (let i = 0; i < n; i++) if (await call(arr[i], i, arr)) return i;
+      return -1;
+    case "findLast":
+      for (let i = n - 1; i >= 0; i--) if (await call(arr[i], i, arr)) return arr[i];
+      return undefined;
+    case "findLastIndex":
+      for (let i = n - 1; i >= 0; i--) if (await call(arr[i], i, arr)) return i;
+      return -1;
+    case "reduce": {
+      let i = 0;
+      let acc: unknown;
+      if (rest.length > 0) acc = rest[0];
+      else {
+        while (i < n && !(i in arr)) i++;
+        if (i >= n) throw new TypeError("Reduce of empty array with no initial value");
+        acc = arr[i++];
+      }
+      for (; i < n; i++) {
+        if (i in arr) {
+          acc = await (cb as (a: unknown, v: unknown, i: number, arr: unknown) => unknown)(
+            acc,
+            arr[i],
+            i,
+            arr,
+          );
+        }
+      }
+      return acc;
+    }
+  }
+  throw new TypeError(`unsupported array method ${method}`);
+}
+
+/** One virtual user. */
+export class VU implements VUState {
+  readonly id: number;
+  iteration = -1;
+  stage: VUStage = "init";
+  scenario = "";
+  group = "";
+  tags: Readonly<Record<string, string>>;
+  readonly systemTags: ReadonlySet<string>;
+  readonly http: HttpConfig;
+  readonly throwErrors: boolean;
+  readonly registry: MetricRegistry;
+  readonly logger: Logger;
+  signal: AbortSignal;
+
+  exports: Record<string, unknown> = {};
+  readonly #host: HostContext;
+  #controller = new AbortController();
+  #iterHook: (n: number) => void = () => {};
+  #dataSent = 0;
+  #dataReceived = 0;
+  #activation?: Activation;
+  #iterInScenario = 0;
+  #setupData: unknown;
+  #setupDataParsed = false;
+  #httpModule?: Record<string, unknown>;
+  #modules = new Map<string, Record<string, unknown>>();
+  readonly #metaOn: boolean;
+  readonly #vuMeta: boolean;
+  readonly #iterMeta: boolean;
+  readonly #m: Record<string, Metric>;
+  /** The VU's own Math (randomSeed must not reach other VUs). */
+  readonly #math: Record<string, unknown>;
+  readonly #global: Record<string, unknown>;
+  readonly #env: Record<string, string>;
+
+  private constructor(host: HostContext, id: number) {
+    this.#host = host;
+    this.id = id;
+    this.systemTags = new Set(host.config.systemTags);
+    this.http = host.config.http;
+    this.throwErrors = host.config.throwErrors;
+    this.registry = host.registry;
+    this.logger = host.logger;
+    this.signal = this.#controller.signal;
+    this.tags = host.config.runTags;
+    this.#vuMeta = this.systemTags.has("vu");
+    this.#iterMeta = this.systemTags.has("iter");
+    this.#metaOn = this.#vuMeta || this.#iterMeta;
+    const m = (name: string) => host.registry.get(name)!;
+    this.#m = {
+      iterations: m("iterations"),
+      iteration_duration: m("iteration_duration"),
+      data_sent: m("data_sent"),
+      data_received: m("data_received"),
+    };
+    this.#math = Object.create(Math);
+    this.#global = Object.create(globalThis);
+    this.#env = { ...host.config.scriptEnv };
+  }
+
+  /** Creates the VU and runs the script's init code in it. Throws on init errors. */
+  static async create(host: HostContext, id: number): Promise<VU> {
+    const vu = new VU(host, id);
+    vu.#global.Math = vu.#math;
+    const runtime: ScriptRuntime = {
+      env: vu.#env,
+      vu: id,
+      open: (path, mode) => vu.#open(path, mode),
+      console: vu.#console(),
+      require: (spec) => vu.#require(spec),
+      global: vu.#global,
+      onIteration: (hook) => {
+        vu.#iterHook = hook;
+      },
+      each,
+    };
+    vu.exports = await host.factory(runtime);
+    vu.stage = "setup";
+    return vu;
+  }
+
+  emit(
+    tags: Readonly<Record<string, string>>,
+    time: number,
+    values: ReadonlyArray<readonly [Metric, number]>,
+    metadata?: Readonly<Record<string, string>>,
+  ): void {
+    this.#host.emit(tags, time, values, metadata);
+  }
+
+  addDataSent(bytes: number): void {
+    this.#dataSent += bytes;
+  }
+
+  addDataReceived(bytes: number): void {
+    this.#dataReceived += bytes;
+  }
+
+  metadata(): Readonly<Record<string, string>> | undefined {
+    if (!this.#metaOn) return undefined;
+    const meta: Record<string, string> = {};
+    if (this.#iterMeta && this.iteration >= 0) meta.iter = String(this.iteration);
+    if (this.#vuMeta) meta.vu = String(this.id);
+    return meta;
+  }
+
+  /** Hard-stops the running iteration. */
+  interrupt(): void {
+    this.#controller.abort();
+  }
+
+  /** Activates the VU for a scenario (runner.md §4.1): tags and __ENV are rebuilt. */
+  activate(activation: Activation): void {
+    if (this.#activation?.name !== activation.name) this.#iterInScenario = 0;
+    this.#activation = activation;
+    this.scenario = activation.name;
+    const tags: Record<string, string> = { ...this.#host.config.runTags, ...activation.tags };
+    if (this.systemTags.has("scenario")) tags.scenario = activation.name;
+    if (this.systemTags.has("group")) tags.group = "";
+    this.tags = tags;
+    for (const key of Object.keys(this.#env)) delete this.#env[key];
+    Object.assign(this.#env, this.#host.config.scriptEnv, activation.env);
+  }
+
+  /** Runs one iteration of the activated scenario (runner.md §3.4). */
+  async runIteration(iterationInTest: number): Promise<IterationOutcome> {
+    const activation = this.#activation!;
+    this.stage = "iteration";
+    const fn = this.exports[activation.exec];
+    if (!this.#setupDataParsed) {
+      this.#setupDataParsed = true;
+      const json = this.#host.setupDataJson;
+      this.#setupData = json === undefined ? undefined : JSON.parse(json);
+    }
+    this.#httpHook("resetCookies");
+    this.iteration++;
+    this.#iterInScenario++;
+    this.#iterationInTest = iterationInTest;
+    this.#iterHook(this.iteration);
+    this.#controller = new AbortController();
+    const signal = this.signal = this.#controller.signal;
+    const baseTags = this.tags;
+    this.group = "";
+    const start = performance.now();
+    let outcome: IterationOutcome = "complete";
+    try {
+      const result = (fn as (data: unknown) => unknown)(this.#setupData);
+      if (isThenable(result)) await raceAbort(result, signal);
+    } catch (err) {
+      if (signal.aborted || err instanceof InterruptedError) outcome = "interrupted";
+      else if (err instanceof TestAbortError) throw err;
+      else this.#logException(err);
+    }
+    const end = nowMs();
+    const duration = performance.now() - start;
+    this.tags = baseTags;
+    this.group = "";
+    this.#flushData(end);
+    if (outcome === "complete") {
+      this.emit(this.tags, end, [
+        [this.#m.iterations, 1],
+        [this.#m.iteration_duration, duration],
+      ], this.metadata());
+      const min = this.#host.config.minIterationDuration;
+      if (min > duration) {
+        await vuSleep(this, min - duration).catch(() => {});
+      }
+    }
+    if (this.http.noVUConnectionReuse) this.#httpHook("closeIdle");
+    return outcome;
+  }
+
+  #iterationInTest = 0;
+
+  /** Runs setup/teardown/handleSummary-style calls in this (transient, id 0) VU. */
+  async call(name: string, arg: unknown, stage: VUStage): Promise<unknown> {
+    this.stage = stage;
+    const tags: Record<string, string> = { ...this.#host.config.runTags };
+    if (this.systemTags.has("group") && (stage === "setup" || stage === "teardown")) {
+      tags.group = `::${stage}`;
+    }
+    this.tags = tags;
+    this.group = stage === "setup" || stage === "teardown" ? `::${stage}` : "";
+    this.#controller = new AbortController();
+    this.signal = this.#controller.signal;
+    try {
+      const fn = this.exports[name] as (a: unknown) => unknown;
+      const result = fn(arg);
+      return isThenable(result) ? await raceAbort(result, this.signal) : result;
+    } finally {
+      this.#flushData(nowMs());
+    }
+  }
+
+  /** Emits data_sent/data_received accumulated since the last emission. */
+  #flushData(time: number): void {
+    if (this.#dataSent === 0 && this.#dataReceived === 0) return;
+    this.emit(this.tags, time, [
+      [this.#m.data_sent, this.#dataSent],
+      [this.#m.data_received, this.#dataReceived],
+    ], this.metadata());
+    this.#dataSent = 0;
+    this.#dataReceived = 0;
+  }
+
+  #logException(err: unknown): void {
+    const text = err instanceof Error && err.stack ? userStack(err) : errorMessage(err);
+    this.logger.error(text, { source: "stacktrace" });
+  }
+
+  #httpHook(name: string): void {
+    const fn = this.#httpModule?.[name];
+    if (typeof fn === "function") (fn as () => void).call(this.#httpModule);
+  }
+
+  #require(spec: string): Record<string, unknown> {
+    const cached = this.#modules.get(spec);
+    if (cached) return cached;
+    const mod = this.#makeModule(spec);
+    this.#modules.set(spec, mod);
+    return mod;
+  }
+
+  /** Namespace objects with both `default` and named members (js-api.md §0 interop). */
+  #makeModule(spec: string): Record<string, unknown> {
+    const ns = (named: Record<string, unknown>) => ({ ...named, default: named });
+    switch (spec) {
+      case "k6":
+        return ns(createK6Module(this, this.#math as { random: () => number }));
+      case "k6/http": {
+        const http = createHttpModule(this) as unknown as Record<string, unknown>;
+        this.#httpModule = http;
+        return ns(http);
+      }
+      case "k6/metrics":
+        return ns(createMetricsModule(this));
+      case "k6/execution":
+        return ns(createExecutionModule({
+          state: this,
+          scenario: () => {
+            const a = this.#activation;
+            if (!a) return undefined;
+            return {
+              name: a.name,
+              executor: a.executor,
+              startTime: a.startTime,
+              progress: 0,
+              iterationInInstance: this.#iterInScenario - 1,
+              iterationInTest: this.#iterationInTest,
+            };
+          },
+          iterationInScenario: () => this.#iterInScenario - 1,
+          instance: () => this.#host.instance(),
+          options: this.#host.config.options,
+          markFailed: (msg) => this.#host.markFailed(msg),
+        }));
+      case "k6/data":
+        return ns(createDataModule(this.#host.sharedArrays, () => this.stage === "init"));
+      case "k6/encoding":
+        return ns(encodingModule);
+      case "k6/crypto":
+        return ns(cryptoModule);
+      case "k6/timers":
+        return ns({ setTimeout, clearTimeout, setInterval, clearInterval });
+    }
+    if (removedModules[spec]) throw new Error(removedModules[spec]);
+    if (spec.startsWith("k6/")) {
+      throw new Error(`the module "${spec}" is not supported by spate yet`);
+    }
+    throw new Error(
+      `unknown module "${spec}": only k6 built-in modules can be imported at run time ` +
+        `(relative imports are bundled before the run)`,
+    );
+  }
+
+  #open(path: unknown, mode?: unknown): string | ArrayBuffer {
+    if (this.stage !== "init") {
+      throw new Error(
+        'The "open()" function is only available in the init stage (i.e. the global scope), ' +
+          "see https://grafana.com/docs/k6/latest/using-k6/test-lifecycle for more information",
+      );
+    }
+    if (typeof path !== "string" || path === "") throw new Error("open() requires a file name");
+    let abs = path.startsWith("file://") ? decodeURIComponent(new URL(path).pathname) : path;
+    if (!abs.startsWith("/")) {
+      const dir = this.#host.config.scriptPath.replace(/\/[^/]*$/, "");
+      abs = normalizePath(`${dir}/${abs}`);
+    }
+    let bytes = this.#host.files.get(abs);
+    if (!bytes) {
+      if (!this.#host.readFiles) {
+        throw new Error(
+          `open() can't be used with files that weren't previously opened during ` +
+            `initialization (__VU==0), path: "${path}"`,
+        );
+      }
+      try {
+        if (Deno.statSync(abs).isDirectory) {
+          throw new Error(`open() can't open a directory: ${abs}`);
+        }
+        bytes = Deno.readFileSync(abs);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotCapable) {
+          throw new Error(
+            `open("${path}"): the sandbox only lets scripts read files in the script's folder`,
+          );
+        }
+        if (err instanceof Deno.errors.NotFound) {
+          throw new Error(`open("${path}"): no such file or directory (${abs})`);
+        }
+        throw err;
+      }
+      this.#host.files.set(abs, bytes);
+    }
+    if (mode === "b") return bytes.slice().buffer;
+    return new TextDecoder().decode(bytes);
+  }
+
+  #console(): Record<string, (...args: unknown[]) => void> {
+    const log = this.logger;
+    const line = (level: "debug" | "info" | "warning" | "error") => (...args: unknown[]) =>
+      log.log(level, formatConsoleArgs(args), { source: "console" });
+    return {
+      log: line("info"),
+      info: line("info"),
+      debug: line("debug"),
+      warn: line("warning"),
+      error: line("error"),
+      trace: line("debug"),
+    };
+  }
+}
+
+/** Awaits `p`, but settles as soon as `signal` aborts (the iteration is interrupted). */
+function raceAbort<T>(p: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new InterruptedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new InterruptedError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(p).then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(v);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
+/** The error text plus only the stack frames that point into the user's script. */
+function userStack(err: Error): string {
+  const lines = (err.stack ?? "").split("\n");
+  const head = lines[0];
+  const frames = lines.slice(1).filter((l) => !/\/lib\/(vu|js|script|http)\//.test(l));
+  return [head, ...frames].join("\n");
+}
+
+function normalizePath(path: string): string {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return "/" + out.join("/");
+}
