@@ -1,0 +1,729 @@
+/**
+ * `spate run`: the test life cycle of runner.md §3.1, start to exit code.
+ *
+ * load script → options pass (sandboxed VU host) → consolidate config → validate thresholds
+ * → outputs start → banner → init VUs → setup() → scenarios (with the periodic threshold
+ * evaluator, progress line and signal handling) → teardown() → flush → final thresholds →
+ * outputs stop → summary → exit code (runner.md §7).
+ *
+ * @example
+ * ```ts
+ * const code = await runTest({ script: "examples/quickstart.js", flags: {} }, Deno.env.toObject());
+ * ```
+ * @module
+ */
+import type { CliFlags } from "../config/cli.ts";
+import { consolidate } from "../config/consolidate.ts";
+import { loadConfigFile } from "../config/file.ts";
+import type { RunConfig, ScenarioConfig } from "../config/types.ts";
+import { formatDuration } from "../config/duration.ts";
+import { errorMessage, ExitCode, SpateError } from "../errors.ts";
+import { describeExecution, executionPlan, executors } from "../executor/mod.ts";
+import { renderProgress, runScenarios } from "../executor/scheduler.ts";
+import type { ExecutorContext, IterationOutcome } from "../executor/types.ts";
+import { Logger, type LogLevel } from "../log.ts";
+import { MetricsEngine } from "../metrics/engine.ts";
+import { MetricRegistry } from "../metrics/metric.ts";
+import { nowMs, type Sample } from "../metrics/sample.ts";
+import { TagSetPool } from "../metrics/tags.ts";
+import { OutputManager } from "../output/manager.ts";
+import { createOutputs } from "../output/registry.ts";
+import type { AbortReason, TestRunError } from "../output/types.ts";
+import { loadScript, type LoadedScript } from "../script/loader.ts";
+import { renderTextSummary } from "../summary/text.ts";
+import { toSummaryExport } from "../summary/export.ts";
+import { applyHandleSummaryResult } from "../summary/handle.ts";
+import { SampleDecoder } from "../vu/_wire.ts";
+import { type HostListener, VUHost } from "../vu/host.ts";
+import { HostPool } from "../vu/pool.ts";
+import type { HostConfig } from "../vu/runtime.ts";
+import { banner } from "./_banner.ts";
+
+/** What `spate run` needs from the outside world (injectable for tests). */
+export interface RunEnvironment {
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  /** Writes to stdout. */
+  readonly stdout: (text: string | Uint8Array) => Promise<void>;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** The default environment: the real process. */
+export function processEnvironment(): RunEnvironment {
+  return {
+    env: Deno.env.toObject(),
+    cwd: Deno.cwd(),
+    stdout: async (text) => {
+      const bytes = typeof text === "string" ? encoder.encode(text) : text;
+      let off = 0;
+      while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+    },
+    stdoutIsTTY: Deno.stdout.isTerminal(),
+    stderrIsTTY: Deno.stderr.isTerminal(),
+  };
+}
+
+/** A run's first error decides its exit code (runner.md §3.7). */
+interface RunError extends TestRunError {
+  readonly abortReason?: AbortReason;
+}
+
+/** Runs a test and returns the process exit code. Throws SpateError for pre-run errors. */
+export async function runTest(
+  cmd: { script: string; flags: CliFlags },
+  runEnv: RunEnvironment = processEnvironment(),
+): Promise<number> {
+  const run = new TestRun(cmd.script, cmd.flags, runEnv);
+  try {
+    return await run.execute();
+  } finally {
+    await run.cleanup();
+  }
+}
+
+class TestRun {
+  readonly #scriptArg: string;
+  readonly #flags: CliFlags;
+  readonly #env: RunEnvironment;
+  #logger: Logger;
+  readonly #registry = new MetricRegistry();
+  readonly #tagPool = new TagSetPool();
+  #hosts: VUHost[] = [];
+  #config!: RunConfig;
+  #engine!: MetricsEngine;
+  #manager?: OutputManager;
+  #pool!: HostPool;
+  #runError: RunError | undefined;
+  #markedFailed = false;
+  readonly #abort = new AbortController();
+  #timers: Array<ReturnType<typeof setInterval>> = [];
+  #signals: Array<[Deno.Signal, () => void]> = [];
+  #testStart = 0;
+  #complete = 0;
+  #interrupted = 0;
+  #setupFailed = false;
+  #progressLines = 0;
+  #pendingSamples: Sample[] = [];
+
+  constructor(script: string, flags: CliFlags, env: RunEnvironment) {
+    this.#scriptArg = script;
+    this.#flags = flags;
+    this.#env = env;
+    this.#logger = this.#makeLogger(flags.verbose ? "debug" : "info");
+  }
+
+  #makeLogger(level: LogLevel): Logger {
+    const fmt = this.#flags.logFormat ?? this.#env.env.K6_LOG_FORMAT;
+    const format = fmt === "json" || fmt === "raw" ? fmt : "text";
+    const output = this.#flags.logOutput ?? this.#env.env.K6_LOG_OUTPUT ?? "stderr";
+    let sink: ((line: string) => void) | undefined;
+    if (output === "none") sink = () => {};
+    else if (output === "stdout") {
+      sink = (line) => Deno.stdout.writeSync(encoder.encode(line + "\n"));
+    } else if (output.startsWith("file=")) {
+      const file = Deno.openSync(output.slice(5), { append: true, create: true });
+      sink = (line) => file.writeSync(encoder.encode(line + "\n"));
+    }
+    const noColor = this.#noColor();
+    return new Logger({
+      level,
+      format,
+      sink,
+      tty: this.#env.stderrIsTTY && output === "stderr",
+      color: this.#env.stderrIsTTY && !noColor,
+    });
+  }
+
+  #noColor(): boolean {
+    return this.#flags.noColor ?? ((this.#env.env.K6_NO_COLOR ?? "") !== "" ||
+      "NO_COLOR" in this.#env.env);
+  }
+
+  async execute(): Promise<number> {
+    const flags = this.#flags;
+    const env = this.#env.env;
+    // 1. Load the script and the config file.
+    const file = loadConfigFile({ flagPath: flags.config, env });
+    const script = await loadScript(this.#scriptArg, this.#env.cwd);
+    const includeSystemEnv = flags.includeSystemEnvVars ??
+      (env.K6_INCLUDE_SYSTEM_ENV_VARS === undefined
+        ? true
+        : env.K6_INCLUDE_SYSTEM_ENV_VARS !== "false");
+    const scriptEnv = { ...(includeSystemEnv ? env : {}), ...(flags.env ?? {}) };
+
+    // 2. Options pass in a sandboxed host that may read the script's folder.
+    const scriptDir = script.path.replace(/\/[^/]*$/, "") || "/";
+    const preConfig = this.#hostConfig(script, scriptEnv, undefined);
+    const first = await VUHost.start(
+      this.#hostInit(script, preConfig, [], true),
+      this.#listener(),
+      scriptDir,
+    );
+    this.#hosts.push(first);
+    const pass = await first.optionsPass();
+    this.#logger.debug(
+      `script mode: ${script.mode === "async" ? "many VUs per isolate (async transform)" : `Worker per VU: ${script.reason}`}`,
+    );
+    if (!first.sandboxed) {
+      this.#logger.debug("VU sandbox unavailable: run with --unstable-worker-options");
+    }
+    for (const [name, type, contains] of pass.metrics) this.#registry.register(name, type, contains);
+
+    // 3. Consolidate and validate.
+    const { config, warnings } = consolidate({
+      file: file.config,
+      script: pass.options ?? {},
+      env,
+      cli: flags,
+    });
+    this.#config = config;
+    if (config.verbose) this.#logger.level = "debug";
+    for (const w of warnings) this.#logger.warn(w);
+    this.#validateExports(pass.exportTypes, config.scenarios);
+    this.#engine = new MetricsEngine({
+      registry: this.#registry,
+      thresholds: config.thresholds,
+      systemTags: config.systemTags,
+      noThresholds: config.noThresholds,
+      summaryTrendStats: config.summaryTrendStats,
+      perGroupAndScenario: config.summaryMode === "full",
+      logger: this.#logger,
+    });
+    const plan = executionPlan(config.scenarios);
+
+    // 4. Outputs, banner.
+    const outputs = await createOutputs(config.out, {
+      env,
+      scriptEnv: config.cliEnv,
+      scriptPath: script.path,
+      options: config.options,
+      executionPlan: { maxVUs: plan.maxVUs, maxDurationSec: plan.maxDurationMs / 1000 },
+      metrics: this.#registry.all(),
+      runId: crypto.randomUUID(),
+      logger: this.#logger,
+      stdout: (bytes) => this.#env.stdout(bytes),
+    }, config.collectors, { thresholds: this.#engine.thresholdsForOutputs() });
+    this.#manager = new OutputManager(outputs, {
+      logger: this.#logger,
+      consumer: (samples) => this.#engine.addMetricSamples(samples),
+      onStopRequest: (err) => this.#fail(err),
+    });
+    for (const s of this.#pendingSamples) this.#manager.push([s]);
+    this.#pendingSamples = [];
+    await this.#manager.start();
+    if (!config.quiet) {
+      await this.#env.stdout(
+        banner({
+          color: this.#env.stdoutIsTTY && !config.noColor,
+          script: this.#scriptArg,
+          outputs: this.#manager.descriptions(),
+          execution: describeExecution(config.scenarios),
+        }),
+      );
+    }
+    this.#installSignals();
+
+    // 5. Init VUs (more hosts share the work), vus/vus_max sampling.
+    const hostConfig = this.#hostConfig(script, config.scriptEnv, config);
+    const hostCount = Math.max(1, Math.min(hostsWanted(env), Math.ceil(plan.maxVUs / 50)));
+    // The first host did the options pass with read access (now revoked); it keeps its config.
+    for (let i = 1; i < hostCount; i++) {
+      this.#hosts.push(
+        await VUHost.start(
+          this.#hostInit(script, hostConfig, pass.files, false),
+          this.#listener(),
+        ),
+      );
+    }
+    this.#pool = new HostPool(this.#hosts);
+    this.#startVUSampler();
+    try {
+      await this.#pool.initVUs(plan.initVUs);
+    } catch (err) {
+      this.#fail({
+        message: errorMessage(err),
+        exitCode: ExitCode.ScriptException,
+        abortReason: "script-error",
+      });
+      return await this.#finish(undefined);
+    }
+
+    // 6-9. setup, scenarios, teardown.
+    this.#testStart = performance.now();
+    const setupData = await this.#setup();
+    if (!this.#runError) {
+      for (const h of this.#hosts) h.setSetupData(setupData);
+      this.#startThresholdEvaluator();
+      this.#startProgress();
+      await runScenarios(config.scenarios, {
+        pool: this.#pool,
+        makeContext: (s) => this.#executorContext(s),
+        abortSignal: this.#abort.signal,
+        now: () => performance.now(),
+        sleep: (ms, signal) => abortableSleep(ms, signal),
+      });
+      this.#stopProgress();
+    }
+    if (!this.#setupFailed) await this.#teardown(setupData);
+    return await this.#finish(setupData);
+  }
+
+  /** A listener for one host: each host interns its own tag-set and metric ids. */
+  #listener(): HostListener {
+    const decoder = new SampleDecoder(this.#tagPool, this.#registry);
+    return {
+      onSamples: (batch) => {
+        const samples = decoder.decode(batch);
+        if (this.#manager) this.#manager.push(samples);
+        else for (const s of samples) this.#pendingSamples.push(s);
+      },
+      onAbort: (message, internal) => {
+        this.#fail({
+          message,
+          exitCode: internal ? ExitCode.InternalError : ExitCode.ScriptAborted,
+          abortReason: "script-abort",
+        });
+      },
+      onMarkFailed: (message) => {
+        this.#markedFailed = true;
+        this.#logger.error(message);
+      },
+      onCrash: (message) => {
+        this.#fail({
+          message: `VU host crashed: ${message}`,
+          exitCode: ExitCode.InternalError,
+          abortReason: "script-error",
+        });
+      },
+    };
+  }
+
+  #hostConfig(
+    script: LoadedScript,
+    scriptEnv: Record<string, string> | Readonly<Record<string, string>>,
+    config: RunConfig | undefined,
+  ): HostConfig {
+    return {
+      scriptPath: script.path,
+      http: config?.http ?? {
+        userAgent: "",
+        maxRedirects: 10,
+        batch: 20,
+        batchPerHost: 6,
+        insecureSkipTLSVerify: false,
+        discardResponseBodies: false,
+        noConnectionReuse: false,
+        noVUConnectionReuse: false,
+        noCookiesReset: false,
+        hosts: {},
+        blockHostnames: [],
+        blacklistIPs: [],
+        httpDebug: "",
+        rps: 0,
+        timeout: 60_000,
+      },
+      systemTags: config ? [...config.systemTags] : [],
+      runTags: config?.tags ?? {},
+      throwErrors: config?.throw ?? false,
+      minIterationDuration: config?.minIterationDuration ?? 0,
+      options: config ? withoutShortcuts(config.options) : {},
+      scriptEnv: { ...scriptEnv },
+      logLevel: this.#logger.level === "debug" ? "debug" : "info",
+    };
+  }
+
+  #hostInit(
+    script: LoadedScript,
+    config: HostConfig,
+    files: Array<[string, Uint8Array]>,
+    readFiles: boolean,
+  ) {
+    const fmt = this.#flags.logFormat ?? this.#env.env.K6_LOG_FORMAT;
+    return {
+      factorySource: script.factorySource,
+      config,
+      metrics: this.#registry.all().map((m) => [m.name, m.type, m.contains] as [
+        string,
+        typeof m.type,
+        typeof m.contains,
+      ]),
+      files,
+      readFiles,
+      logFormat: (fmt === "json" || fmt === "raw" ? fmt : "text") as "text" | "json" | "raw",
+      logTty: this.#env.stderrIsTTY,
+      logColor: this.#env.stderrIsTTY && !this.#noColor(),
+    };
+  }
+
+  #validateExports(exportTypes: Record<string, string>, scenarios: readonly ScenarioConfig[]) {
+    const fns = Object.keys(exportTypes).filter((k) => exportTypes[k] === "function");
+    if (fns.length === 0) throw new SpateError("script", "no exported functions in script");
+    for (const name of ["setup", "teardown", "handleSummary"]) {
+      if (name in exportTypes && exportTypes[name] !== "function") {
+        throw new SpateError("script", `exported ${name} must be a function`);
+      }
+    }
+    const problems = scenarios
+      .filter((s) => exportTypes[s.exec] !== "function")
+      .map((s) => `executor ${s.name}: function '${s.exec}' not found in exports`);
+    if (problems.length) {
+      throw new SpateError(
+        "invalid-config",
+        "There were problems with the specified script configuration:\n" +
+          problems.map((p) => `\t- ${p}`).join("\n"),
+      );
+    }
+    this.#hasSetup = exportTypes.setup === "function";
+    this.#hasTeardown = exportTypes.teardown === "function";
+    this.#hasHandleSummary = exportTypes.handleSummary === "function";
+  }
+
+  #hasSetup = false;
+  #hasTeardown = false;
+  #hasHandleSummary = false;
+
+  #fail(err: RunError): void {
+    if (!this.#runError) {
+      this.#runError = err;
+      if (err.exitCode !== ExitCode.ThresholdsHaveFailed || err.abortReason === "threshold") {
+        this.#logger.error(err.message);
+      }
+    }
+    this.#abort.abort();
+  }
+
+  async #setup(): Promise<string | undefined> {
+    if (!this.#hasSetup || this.#config.noSetup) return undefined;
+    const r = await this.#withTimeout(
+      this.#hosts[0].call("setup", undefined, "setup"),
+      this.#config.setupTimeout,
+      () => this.#hosts[0].interruptCall(),
+    );
+    if (r === "timeout") {
+      this.#setupFailed = true;
+      this.#fail({
+        message: `setup() execution timed out after ${this.#config.setupTimeout / 1000} seconds`,
+        exitCode: ExitCode.SetupTimeout,
+        abortReason: "timeout",
+      });
+      return undefined;
+    }
+    if (r.error !== undefined) {
+      this.#setupFailed = true;
+      this.#fail({
+        message: r.error,
+        exitCode: r.aborted ? ExitCode.ScriptAborted : ExitCode.ScriptException,
+        abortReason: r.aborted ? "script-abort" : "script-error",
+      });
+      return undefined;
+    }
+    return r.json;
+  }
+
+  async #teardown(setupData: string | undefined): Promise<void> {
+    if (!this.#hasTeardown || this.#config.noTeardown) return;
+    const r = await this.#withTimeout(
+      this.#hosts[0].call("teardown", setupData, "teardown"),
+      this.#config.teardownTimeout,
+      () => this.#hosts[0].interruptCall(),
+    );
+    if (r === "timeout") {
+      this.#fail({
+        message: `teardown() execution timed out after ${
+          this.#config.teardownTimeout / 1000
+        } seconds`,
+        exitCode: ExitCode.TeardownTimeout,
+        abortReason: "timeout",
+      });
+    } else if (r.error !== undefined) {
+      this.#fail({
+        message: r.error,
+        exitCode: r.aborted ? ExitCode.ScriptAborted : ExitCode.ScriptException,
+        abortReason: r.aborted ? "script-abort" : "script-error",
+      });
+    }
+  }
+
+  async #withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T | "timeout"> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => {
+        onTimeout();
+        resolve("timeout");
+      }, ms);
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #executorContext(scenario: ScenarioConfig): ExecutorContext {
+    const warned = new Set<string>();
+    const dropped = this.#registry.get("dropped_iterations")!;
+    const baseTags: Record<string, string> = { ...this.#config.tags, ...scenario.tags };
+    if (this.#config.systemTags.has("scenario")) baseTags.scenario = scenario.name;
+    return {
+      pool: this.#pool,
+      abortSignal: this.#abort.signal,
+      emitDropped: (count, vuId) => {
+        const tags = this.#tagPool.intern(baseTags);
+        const metadata = vuId !== undefined && this.#config.systemTags.has("vu")
+          ? { vu: String(vuId) }
+          : undefined;
+        this.#manager!.push([{ metric: dropped, tags, time: nowMs(), value: count, metadata }]);
+      },
+      activeVUsChanged: () => {},
+      iterationEnded: (outcome: IterationOutcome) => {
+        if (outcome === "complete") this.#complete++;
+        else this.#interrupted++;
+      },
+      warn: (message) => {
+        if (warned.has(message)) return;
+        warned.add(message);
+        this.#logger.warn(message);
+      },
+      now: () => performance.now(),
+      sleep: abortableSleep,
+    };
+  }
+
+  #startVUSampler(): void {
+    const vus = this.#registry.get("vus")!;
+    const vusMax = this.#registry.get("vus_max")!;
+    const tags = this.#tagPool.intern(this.#config.tags);
+    const tick = () => {
+      const time = nowMs();
+      this.#manager?.push([
+        { metric: vus, tags, time, value: this.#pool.running, metadata: undefined },
+        { metric: vusMax, tags, time, value: this.#pool.initialized, metadata: undefined },
+      ]);
+    };
+    this.#timers.push(setInterval(tick, 1000));
+    this.#finalVUTick = tick;
+  }
+
+  #finalVUTick: () => void = () => {};
+
+  #startThresholdEvaluator(): void {
+    if (this.#config.noThresholds) return;
+    this.#timers.push(setInterval(() => {
+      const r = this.#engine.evaluateThresholds({
+        final: false,
+        elapsedMs: performance.now() - this.#testStart,
+      });
+      if (r.abort) {
+        this.#fail({
+          message: r.abort.message,
+          exitCode: ExitCode.ThresholdsHaveFailed,
+          abortReason: "threshold",
+        });
+      }
+    }, 2000));
+  }
+
+  #progressTimer?: ReturnType<typeof setInterval>;
+
+  #startProgress(): void {
+    if (this.#config.quiet) return;
+    const tty = this.#env.stdoutIsTTY;
+    const draw = () => {
+      const lines = renderProgress(this.#progressSnapshot(), {
+        vus: this.#pool.running,
+        vusMax: this.#pool.initialized,
+        complete: this.#complete,
+        interrupted: this.#interrupted,
+      });
+      let text = "";
+      if (tty && this.#progressLines > 0) text += `\x1b[${this.#progressLines}A\x1b[J`;
+      text += lines.join("\n") + "\n";
+      this.#progressLines = tty ? lines.length : 0;
+      Deno.stdout.writeSync(encoder.encode(text));
+    };
+    this.#drawProgress = draw;
+    this.#progressTimer = setInterval(draw, tty ? 100 : 1000);
+  }
+
+  #drawProgress: () => void = () => {};
+  #progressSnapshot = () => ({ elapsedMs: performance.now() - this.#testStart, scenarios: [] });
+
+  #stopProgress(): void {
+    if (this.#progressTimer !== undefined) {
+      clearInterval(this.#progressTimer);
+      this.#progressTimer = undefined;
+      this.#drawProgress();
+    }
+  }
+
+  #installSignals(): void {
+    let count = 0;
+    const handler = () => {
+      count++;
+      if (count === 1) {
+        this.#logger.info("Stopping the test run (press Ctrl+C again to stop at once)...");
+        this.#fail({
+          message: "test run was aborted because k6 received a 'interrupt' signal",
+          exitCode: ExitCode.ExternalAbort,
+          abortReason: "user",
+        });
+        for (const h of this.#hosts) h.interruptCall();
+      } else {
+        for (const h of this.#hosts) h.terminate();
+        Deno.exit(ExitCode.ExternalAbort);
+      }
+    };
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      try {
+        Deno.addSignalListener(sig, handler);
+        this.#signals.push([sig, handler]);
+      } catch { /* not supported here */ }
+    }
+  }
+
+  async #finish(setupData: string | undefined): Promise<number> {
+    this.#stopProgress();
+    this.#finalVUTick();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    await Promise.all(this.#hosts.map((h) => h.flush()));
+    await this.#manager?.flush();
+    const testRunDurationMs = this.#testStart ? performance.now() - this.#testStart : 0;
+    if (!this.#config.noThresholds) {
+      const r = this.#engine.evaluateThresholds({ final: true, elapsedMs: testRunDurationMs });
+      if (r.failedMetrics.length > 0 && !this.#runError) {
+        this.#runError = {
+          message: `thresholds on metrics '${r.failedMetrics.join(", ")}' have been crossed`,
+          exitCode: ExitCode.ThresholdsHaveFailed,
+          abortReason: "thresholds-after-end",
+        };
+        this.#logger.error(this.#runError.message);
+      }
+    }
+    if (!this.#runError && this.#markedFailed) {
+      this.#runError = { message: "test marked as failed", exitCode: ExitCode.MarkedAsFailed };
+    }
+    await this.#manager?.stop(this.#runError ?? null);
+    for (const s of this.#manager?.stats() ?? []) {
+      if (s.droppedSamples > 0) {
+        this.#logger.warn(
+          `output ${s.name} could not deliver ${s.droppedSamples} samples${
+            s.note ? `: ${s.note}` : ""
+          }`,
+        );
+      }
+    }
+    if (this.#config.summaryMode !== "disabled") {
+      await this.#summary(testRunDurationMs, setupData);
+    }
+    return this.#runError?.exitCode ?? 0;
+  }
+
+  async #summary(testRunDurationMs: number, setupData: string | undefined): Promise<void> {
+    const config = this.#config;
+    const color = this.#env.stdoutIsTTY && !config.noColor;
+    const data = this.#engine.summaryData({
+      testRunDurationMs,
+      setupData: setupData === undefined ? undefined : JSON.parse(setupData),
+      isStdOutTTY: this.#env.stdoutIsTTY,
+      isStdErrTTY: this.#env.stderrIsTTY,
+      noColor: config.noColor,
+      summaryTimeUnit: config.summaryTimeUnit,
+    });
+    const defaultText = () =>
+      renderTextSummary(data, {
+        mode: config.summaryMode === "full" ? "full" : "compact",
+        color,
+        trendStats: config.summaryTrendStats,
+        timeUnit: config.summaryTimeUnit,
+      }) + this.#deliveryNote();
+    const summaryExport = config.summaryExport ? { path: config.summaryExport, data } : undefined;
+    let result: unknown = undefined;
+    if (this.#hasHandleSummary) {
+      const r = await this.#withTimeout(
+        this.#hosts[0].call("handleSummary", JSON.stringify(data), "summary"),
+        config.handleSummaryTimeout,
+        () => this.#hosts[0].interruptCall(),
+      );
+      if (r === "timeout") {
+        this.#logger.error("handleSummary() execution timed out");
+      } else if (r.error !== undefined) {
+        this.#logger.error(r.error, { hint: "failed to handle the end-of-test summary" });
+      } else {
+        result = r.summary;
+      }
+    }
+    let writes;
+    try {
+      writes = applyHandleSummaryResult(result, { summaryExport, defaultText });
+    } catch (err) {
+      this.#logger.error(`failed to handle the end-of-test summary: ${errorMessage(err)}`);
+      writes = applyHandleSummaryResult(undefined, { summaryExport, defaultText });
+    }
+    for (const w of writes) {
+      try {
+        if (w.dest === "stdout") await this.#env.stdout(w.content);
+        else if (w.dest === "stderr") {
+          const bytes = typeof w.content === "string" ? encoder.encode(w.content) : w.content;
+          Deno.stderr.writeSync(bytes);
+        } else {
+          const path = w.dest.startsWith("/") ? w.dest : `${this.#env.cwd}/${w.dest}`;
+          if (typeof w.content === "string") await Deno.writeTextFile(path, w.content);
+          else await Deno.writeFile(path, w.content);
+        }
+      } catch (err) {
+        this.#logger.error(
+          `failed to handle the end-of-test summary: could not write ${w.dest}: ${
+            errorMessage(err)
+          }`,
+        );
+      }
+    }
+    void toSummaryExport;
+  }
+
+  #deliveryNote(): string {
+    const lines = (this.#manager?.stats() ?? []).filter((s) => s.droppedSamples > 0).map((s) =>
+      `    ${s.name}: ${s.droppedSamples} samples not delivered${s.note ? ` (${s.note})` : ""}`
+    );
+    return lines.length ? `\n\n  █ OUTPUTS \n\n${lines.join("\n")}` : "";
+  }
+
+  async cleanup(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#progressTimer !== undefined) clearInterval(this.#progressTimer);
+    for (const [sig, h] of this.#signals) Deno.removeSignalListener(sig, h);
+    await Promise.all(this.#hosts.map((h) => h.close().catch(() => h.terminate())));
+    this.#hosts = [];
+  }
+}
+
+/** exec.test.options: the consolidated options without the execution shortcuts. */
+function withoutShortcuts(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { vus: _v, duration: _d, iterations: _i, stages: _s, ...rest } = options;
+  return rest;
+}
+
+function hostsWanted(env: Readonly<Record<string, string>>): number {
+  const fromEnv = Number(env.SPATE_VU_HOSTS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+export { formatDuration };
