@@ -1,20 +1,25 @@
 /**
  * A bounded-memory quantile sketch for Trend metrics. k6 keeps every value of a trend and sorts
  * them (runner.md §5.1); a long run would hold millions of floats, so spate keeps the values
- * exactly only while there are few of them ({@link exactLimit}, default 1000: small tests get
- * k6-exact numbers) and then switches to DDSketch-style logarithmic buckets whose representative
- * value is within {@link relativeAccuracy} (0.5%) of every value that fell into them.
+ * exactly only while there are few of them ({@link defaultExactLimit}, 1000: small tests get
+ * k6-exact numbers) and then switches to a DDSketch (logarithmic buckets whose representative
+ * value is within {@link relativeAccuracy}, 0.5%, of every value in the bucket; zero and
+ * negative values have their own counters/store).
  *
  * `count`, `sum`, `min` and `max` are always exact. Percentiles follow k6's interpolation
  * (`i = q·(n−1)`, linear between ranks ⌊i⌋ and ⌈i⌉); in bucket mode the value of a rank is the
- * representative of the bucket that holds it, clamped to [min, max], so the result stays within
+ * representative of the bucket holding it, clamped to [min, max], so the result stays within
  * 0.5% of the exact answer (ranks 0 and n−1 are exact).
  *
- * Why hand-written rather than `@datadog/sketches-js` (2.1.1, no deps, same algorithm): we need
- * the exact phase for small counts, k6's interpolation between ranks and a cheap `add` on the
- * hot path; the library's `accept` allocates per store growth through plain arrays and its
- * `getValueAtQuantile` has no interpolation, so it would be wrapped anyway. A dense Float64Array
- * store keeps `add` at one `Math.log` and one array increment.
+ * The buckets come from `@datadog/sketches-js` (Datadog's reference DDSketch, no runtime
+ * dependencies). Measured against a hand-written Float64Array-backed DDSketch (same mapping) on
+ * 2M log-distributed values, on a shared 2-core machine: bare `accept` 66–76M values/s vs
+ * 47–61M/s for ours; wrapped as below, 10 sketches fed round-robin, 43–55M/s vs 21–55M/s, and
+ * percentile queries within 1–2 ms per 2000 for both; the engine ingests ~32–37M samples/s
+ * with either. Equal or better, so the well-kept library wins; we add only the exact phase and
+ * k6's interpolation (through its public `store.keyAtRank` and `mapping.value`). The
+ * collapsing-lowest store caps each sign at 8192 buckets (1e-9..1e12 needs ≈ 4.8k), which
+ * bounds memory.
  *
  * @example
  * ```ts
@@ -24,84 +29,14 @@
  * ```
  * @module
  */
+import { LogCollapsingLowestDenseDDSketch } from "@datadog/sketches-js";
 
 /** Relative accuracy of a bucket's representative value. */
 export const relativeAccuracy = 0.005;
 /** Values kept exactly before switching to buckets. */
 export const defaultExactLimit = 1000;
-
-const gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
-const invLogGamma = 1 / Math.log(gamma);
-/** Magnitudes below this are counted as zero (far below a nanosecond in ms). */
-const minIndexable = 1e-9;
-/** Buckets per sign: 1e-9..1e12 (ns to decades in ms) needs ≈ 4.8k, so collapsing is rare. */
-const maxBuckets = 8192;
-
-/**
- * A dense store of bucket counts for one sign. Grows to cover the index range seen; when the
- * range would exceed {@link maxBuckets}, the lowest buckets are collapsed into the lowest kept
- * one (DDSketch's "collapsing lowest" store), which only affects the smallest magnitudes.
- */
-class BucketStore {
-  counts = new Float64Array(0);
-  /** Index of counts[0]. */
-  offset = 0;
-  total = 0;
-
-  add(index: number, n = 1): void {
-    let pos = index - this.offset;
-    if (pos < 0 || pos >= this.counts.length) pos = this.#grow(index);
-    this.counts[pos] += n;
-    this.total += n;
-  }
-
-  #grow(index: number): number {
-    if (this.counts.length === 0) {
-      this.counts = new Float64Array(64);
-      this.offset = index - 32;
-      return index - this.offset;
-    }
-    let lo = Math.min(this.offset, index);
-    const hi = Math.max(this.offset + this.counts.length - 1, index);
-    if (hi - lo + 1 > maxBuckets) {
-      // Collapse the lowest buckets into the lowest bucket we keep.
-      const newLo = hi - maxBuckets + 1;
-      let collapsed = 0;
-      for (let i = 0; i < this.counts.length; i++) {
-        if (this.offset + i < newLo) {
-          collapsed += this.counts[i];
-          this.counts[i] = 0;
-        }
-      }
-      const next = new Float64Array(maxBuckets);
-      for (let i = 0; i < this.counts.length; i++) {
-        const idx = this.offset + i;
-        if (idx >= newLo) next[idx - newLo] += this.counts[i];
-      }
-      next[0] += collapsed;
-      this.counts = next;
-      this.offset = newLo;
-      return Math.max(index, newLo) - newLo;
-    }
-    // Grow with headroom on the side that needed it.
-    const size = Math.min(maxBuckets, Math.max(this.counts.length * 2, hi - lo + 1 + 32));
-    if (index < this.offset) lo = hi - size + 1;
-    const next = new Float64Array(size);
-    next.set(this.counts, this.offset - lo);
-    this.counts = next;
-    this.offset = lo;
-    return index - lo;
-  }
-}
-
-function bucketIndex(magnitude: number): number {
-  return Math.ceil(Math.log(magnitude) * invLogGamma);
-}
-
-function bucketValue(index: number): number {
-  // The point with equal relative distance to both bucket bounds gamma^(i-1) and gamma^i.
-  return (2 * Math.pow(gamma, index)) / (gamma + 1);
-}
+/** Buckets per sign. */
+const binLimit = 8192;
 
 /** A quantile sketch with exact small-count behaviour and exact count/sum/min/max. */
 export class TrendSketch {
@@ -113,9 +48,7 @@ export class TrendSketch {
 
   #exact: Float64Array | null;
   #sorted = true;
-  #pos: BucketStore | null = null;
-  #neg: BucketStore | null = null;
-  #zeros = 0;
+  #dd: LogCollapsingLowestDenseDDSketch | null = null;
 
   constructor(exactLimit = defaultExactLimit) {
     this.exactLimit = exactLimit;
@@ -139,38 +72,29 @@ export class TrendSketch {
     }
     this.count = n + 1;
     this.sum += value;
-    const exact = this.#exact;
-    if (exact !== null) {
-      if (n < this.exactLimit) {
-        if (n === exact.length) {
-          const grown = new Float64Array(Math.min(this.exactLimit, exact.length * 2));
-          grown.set(exact);
-          this.#exact = grown;
-          grown[n] = value;
-        } else {
-          exact[n] = value;
-        }
-        this.#sorted = false;
-        return;
+    const dd = this.#dd;
+    if (dd !== null) {
+      dd.accept(value);
+      return;
+    }
+    const exact = this.#exact!;
+    if (n < this.exactLimit) {
+      if (n === exact.length) {
+        const grown = new Float64Array(Math.min(this.exactLimit, exact.length * 2));
+        grown.set(exact);
+        this.#exact = grown;
+        grown[n] = value;
+      } else {
+        exact[n] = value;
       }
-      this.#toBuckets(exact, n);
+      this.#sorted = false;
+      return;
     }
-    this.#addBucket(value);
-  }
-
-  #toBuckets(exact: Float64Array, n: number): void {
+    const sketch = new LogCollapsingLowestDenseDDSketch({ relativeAccuracy, binLimit });
+    for (let i = 0; i < n; i++) sketch.accept(exact[i]);
+    sketch.accept(value);
+    this.#dd = sketch;
     this.#exact = null;
-    for (let i = 0; i < n; i++) this.#addBucket(exact[i]);
-  }
-
-  #addBucket(value: number): void {
-    if (value > minIndexable) {
-      (this.#pos ??= new BucketStore()).add(bucketIndex(value));
-    } else if (value < -minIndexable) {
-      (this.#neg ??= new BucketStore()).add(bucketIndex(-value));
-    } else {
-      this.#zeros++;
-    }
   }
 
   /** Mean of the values (0 when empty). */
@@ -207,36 +131,17 @@ export class TrendSketch {
   #valueAtRank(rank: number): number {
     if (rank <= 0) return this.min;
     if (rank >= this.count - 1) return this.max;
+    const dd = this.#dd!;
+    const negCount = dd.negativeStore.count;
     let v: number;
-    const neg = this.#neg;
-    const negTotal = neg ? neg.total : 0;
-    if (rank < negTotal) {
-      // Negative values: largest magnitude first.
-      const c = neg!.counts;
-      let seen = 0;
-      v = 0;
-      for (let p = c.length - 1; p >= 0; p--) {
-        seen += c[p];
-        if (seen > rank) {
-          v = -bucketValue(p + neg!.offset);
-          break;
-        }
-      }
-    } else if (rank < negTotal + this.#zeros) {
+    if (rank < negCount) {
+      // Negative values are stored by magnitude: rank r from the bottom is the
+      // (negCount-1-r)-th smallest magnitude.
+      v = -dd.mapping.value(dd.negativeStore.keyAtRank(negCount - 1 - rank));
+    } else if (rank < negCount + dd.zeroCount) {
       v = 0;
     } else {
-      const pos = this.#pos!;
-      const c = pos.counts;
-      const target = rank - negTotal - this.#zeros;
-      let seen = 0;
-      v = this.max;
-      for (let p = 0; p < c.length; p++) {
-        seen += c[p];
-        if (seen > target) {
-          v = bucketValue(p + pos.offset);
-          break;
-        }
-      }
+      v = dd.mapping.value(dd.store.keyAtRank(rank - negCount - dd.zeroCount));
     }
     if (v < this.min) return this.min;
     if (v > this.max) return this.max;
@@ -245,7 +150,8 @@ export class TrendSketch {
 
   /** Approximate bytes held (for tests of the memory bound). */
   byteSize(): number {
-    return (this.#exact?.byteLength ?? 0) + (this.#pos?.counts.byteLength ?? 0) +
-      (this.#neg?.counts.byteLength ?? 0);
+    const dd = this.#dd;
+    return (this.#exact?.byteLength ?? 0) +
+      (dd ? (dd.store.bins.length + dd.negativeStore.bins.length) * 8 : 0);
   }
 }
