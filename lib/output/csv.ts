@@ -27,7 +27,7 @@ import { csvField, formatFixed6, LocalTimeFormatter } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
-import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
+import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
 
 /** The six `timeFormat` values (outputs-files.md §3.5). */
 export const csvTimeFormats = [
@@ -344,7 +344,7 @@ export class CsvOutput implements Output {
     this.#buffer.add(samples);
   }
 
-  async stop(): Promise<void> {
+  async stop(_testError?: TestRunError | null): Promise<void> {
     try {
       await this.#flusher?.stop();
     } finally {

@@ -25,7 +25,14 @@ import { formatJSONNumber, jsonString, LocalTimeFormatter } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, submetricsEnabled } from "./_options.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
-import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
+import type {
+  Output,
+  OutputFactory,
+  OutputParams,
+  OutputStats,
+  TestRunError,
+  Threshold,
+} from "./types.ts";
 
 /** k6's fixed JSON flush period. */
 const flushPeriodMs = 200;
@@ -244,7 +251,7 @@ export class JsonOutput implements Output {
     this.#buffer.add(samples);
   }
 
-  async stop(): Promise<void> {
+  async stop(_testError?: TestRunError | null): Promise<void> {
     try {
       await this.#flusher?.stop();
     } finally {
