@@ -168,7 +168,7 @@ export interface CreateOutputsExtras {
  * Constructs the outputs of a run in `--out` order. Each receives its argument, the
  * `collectors.<name>` block and the shared parameters; then `setThresholds` (and
  * `setArchive`) are called on it. Fails with a {@link SpateError} (kind "output", exit code
- * 255 unless the output's own error carries one): `invalid output type '<name>', ...` or
+ * 255 as in k6, whatever the factory threw): `invalid output type '<name>', ...` or
  * `could not create the '<name>' output: ...`.
  *
  * @example
@@ -199,7 +199,7 @@ export async function createOutputs(
       throw new SpateError(
         "output",
         `could not create the '${spec.name}' output: ${errorMessage(err)}`,
-        { cause: err, exitCode: err instanceof SpateError ? err.exitCode : undefined },
+        { cause: err },
       );
     }
     if (extras.thresholds) output.setThresholds?.(extras.thresholds);
