@@ -1,0 +1,206 @@
+/**
+ * Byte-exact formatting shared by the file outputs: Go's `%f`, Go's `encoding/json` numbers
+ * and strings (HEAD: no HTML escaping, DECISIONS.md #4), Go's `encoding/csv` field quoting and
+ * Go's RFC 3339 timestamps in the local time zone (outputs-files.md §3–§4).
+ *
+ * These run once per sample, so they avoid regular expressions and allocations on the common
+ * path and cache per-second timestamp prefixes.
+ * @module
+ */
+
+/**
+ * Formats like Go's `fmt.Sprintf("%f", v)`: six decimals, `NaN`, `+Inf`, `-Inf`, `-0.000000`,
+ * no exponent, and exact ties rounded half to even (JS `toFixed` rounds them up).
+ *
+ * @example
+ * ```ts
+ * formatFixed6(221.899); // "221.899000"
+ * ```
+ */
+export function formatFixed6(v: number): string {
+  if (v !== v) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (v === 0) return Object.is(v, -0) ? "-0.000000" : "0.000000";
+  const abs = v < 0 ? -v : v;
+  if (abs >= 1e21) {
+    // toFixed switches to exponent form here; such doubles are integers.
+    return BigInt(v).toString() + ".000000";
+  }
+  const twice = v * 2e6;
+  if (Number.isInteger(twice) && twice % 2 !== 0) return tieFixed6(v);
+  return v.toFixed(6);
+}
+
+// A candidate exact tie at the 7th decimal. toFixed(100) is the exact decimal expansion of any
+// double that can have a 7th-decimal tie (their binary exponent is above -100).
+function tieFixed6(v: number): string {
+  const exact = v.toFixed(100);
+  const dot = exact.indexOf(".");
+  const tail = exact.slice(dot + 7);
+  if (tail[0] !== "5" || !/^50*$/.test(tail)) return v.toFixed(6);
+  const truncated = exact.slice(0, dot + 7);
+  const last = truncated.charCodeAt(truncated.length - 1) - 48;
+  // Half to even: keep the truncated digits when they end even, else JS's rounded-up result.
+  return last % 2 === 0 ? truncated : v.toFixed(6);
+}
+
+/**
+ * Formats a number as Go's `encoding/json` does for float64 (shortest round trip, exponent
+ * only below 1e-6 or from 1e21, `-0` kept). NaN and ±Inf cannot be encoded: returns undefined.
+ *
+ * @example
+ * ```ts
+ * formatJSONNumber(1); // "1"
+ * formatJSONNumber(1e-7); // "1e-7"
+ * ```
+ */
+export function formatJSONNumber(v: number): string | undefined {
+  if (v - v !== 0) return undefined; // NaN or ±Inf
+  if (v === 0 && Object.is(v, -0)) return "-0";
+  // JS Number#toString uses the same shortest digits and the same exponent thresholds.
+  return "" + v;
+}
+
+// Characters a JSON string can carry verbatim in Go's encoder with HTML escaping off:
+// everything but `"`, `\`, control characters, U+2028/2029 and lone surrogates.
+function isPlainJSON(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x2028 || c === 0x2029) return false;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      // A valid pair is fine; a lone surrogate is not.
+      if (c <= 0xdbff) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          i++;
+          continue;
+        }
+      }
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Quotes a string as Go's `encoding/json` encoder (HTML escaping off) does: `\"`, `\\`,
+ * `\n`, `\r`, `\t`, `\b`, `\f`, other control characters as `\u00xx`, U+2028/U+2029 escaped,
+ * and lone surrogates replaced by U+FFFD (Go strings are UTF-8).
+ *
+ * @example
+ * ```ts
+ * jsonString("a&b"); // "\"a&b\""
+ * ```
+ */
+export function jsonString(s: string): string {
+  if (isPlainJSON(s)) return '"' + s + '"';
+  // JSON.stringify already escapes like Go for everything else (lower-case hex, \b and \f).
+  return JSON.stringify(s.toWellFormed())
+    .replaceAll("\u2028", "\\u2028")
+    .replaceAll("\u2029", "\\u2029");
+}
+
+// Go's unicode.IsSpace for the first rune (encoding/csv quotes a field that starts with one).
+function isGoSpace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 ||
+    c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/**
+ * One CSV field as Go's `encoding/csv` writes it (comma separator, `\n` records): quoted
+ * only when it contains `,`, `"`, `\r` or `\n`, starts with a space character, or is `\.`;
+ * quotes inside are doubled.
+ *
+ * @example
+ * ```ts
+ * csvField('say "hi", ok'); // "\"say \"\"hi\"\", ok\""
+ * ```
+ */
+export function csvField(s: string): string {
+  if (s.length === 0) return s;
+  let quote = isGoSpace(s.charCodeAt(0)) || s === "\\.";
+  if (!quote) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x2c || c === 0x22 || c === 0x0a || c === 0x0d) {
+        quote = true;
+        break;
+      }
+    }
+  }
+  if (!quote) return s;
+  return '"' + s.replaceAll('"', '""') + '"';
+}
+
+function pad2(n: number): string {
+  return n < 10 ? "0" + n : "" + n;
+}
+
+function pad4(n: number): string {
+  if (n >= 1000) return "" + n;
+  return ("000" + n).slice(-4);
+}
+
+/** Go's `Z07:00`: `Z` for a zero offset, else `+hh:mm` / `-hh:mm`. */
+function offsetText(offsetMinutes: number): string {
+  if (offsetMinutes === 0) return "Z";
+  const sign = offsetMinutes > 0 ? "+" : "-";
+  const abs = Math.abs(offsetMinutes);
+  return sign + pad2(Math.floor(abs / 60)) + ":" + pad2(abs % 60);
+}
+
+/**
+ * Formats sample times (Unix epoch ms, microsecond resolution) as RFC 3339 in the process's
+ * local time zone, like Go's `time.RFC3339` / `time.RFC3339Nano`. Caches the text of the last
+ * whole second, since consecutive samples almost always share it.
+ *
+ * @example
+ * ```ts
+ * const f = new LocalTimeFormatter();
+ * f.rfc3339Nano(1714557600123.456); // "2024-05-01T10:00:00.123456Z" when TZ=UTC
+ * ```
+ */
+export class LocalTimeFormatter {
+  #second = NaN;
+  #prefix = "";
+  #offset = "";
+
+  #load(second: number): void {
+    const d = new Date(second * 1000);
+    const offsetMinutes = -d.getTimezoneOffset();
+    this.#prefix = pad4(d.getFullYear()) + "-" + pad2(d.getMonth() + 1) + "-" +
+      pad2(d.getDate()) + "T" + pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" +
+      pad2(d.getSeconds());
+    this.#offset = offsetText(offsetMinutes);
+    this.#second = second;
+  }
+
+  /** `2006-01-02T15:04:05Z07:00` (whole seconds). */
+  rfc3339(time: number): string {
+    const second = Math.floor(time / 1000);
+    if (second !== this.#second) this.#load(second);
+    return this.#prefix + this.#offset;
+  }
+
+  /** `2006-01-02T15:04:05.999999999Z07:00`: fraction without trailing zeros, none if zero. */
+  rfc3339Nano(time: number): string {
+    const second = Math.floor(time / 1000);
+    let micros = Math.round((time - second * 1000) * 1000);
+    if (micros >= 1_000_000) {
+      // Rounding reached the next second (same rule as sampleTimeParts: clamp).
+      micros = 999_999;
+    }
+    if (second !== this.#second) this.#load(second);
+    if (micros === 0) return this.#prefix + this.#offset;
+    let digits = 6;
+    while (micros % 10 === 0) {
+      micros /= 10;
+      digits--;
+    }
+    let frac = "" + micros;
+    while (frac.length < digits) frac = "0" + frac;
+    return this.#prefix + "." + frac + this.#offset;
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * The `csv` output (outputs-files.md §3): one row per sample, k6's columns and formatting,
+ * flushed every `saveInterval`, gzip when the file name ends in `.gz`.
+ *
+ * Options (defaults < `collectors.csv` < `K6_CSV_*` env < `--out csv=` argument):
+ * `fileName` (`file_name`, `K6_CSV_FILENAME`, default `file.csv`; `-` or empty = stdout),
+ * `saveInterval` (`save_interval`, `K6_CSV_SAVE_INTERVAL`, default 1s),
+ * `timeFormat` (`time_format`, `K6_CSV_TIME_FORMAT`, default `unix`).
+ *
+ * Rows are built by hand with per-metric and per-tag-set fragments cached by identity (tag
+ * sets are interned): the project's measurement put hand-rolled rows at ~1.7M samples/s
+ * against ~0.2M/s for csv-stringify.
+ *
+ * @example
+ * ```ts
+ * const output = await csvFactory({ ...params, outputType: "csv", configArgument: "out.csv" });
+ * ```
+ * @module
+ */
+import { parseDuration } from "../config/duration.ts";
+import { errorMessage, invalidConfig, SpateError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Metric } from "../metrics/metric.ts";
+import type { Sample } from "../metrics/sample.ts";
+import type { TagSet } from "../metrics/tags.ts";
+import { csvField, formatFixed6, LocalTimeFormatter } from "./_format.ts";
+import { FileWriter } from "./_file_writer.ts";
+import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
+import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
+import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
+
+/** The six `timeFormat` values (outputs-files.md §3.5). */
+export const csvTimeFormats = [
+  "unix",
+  "unix_milli",
+  "unix_micro",
+  "unix_nano",
+  "rfc3339",
+  "rfc3339_nano",
+] as const;
+export type CsvTimeFormat = typeof csvTimeFormats[number];
+
+/** The consolidated CSV options. */
+export interface CsvConfig {
+  /** `-` means stdout. */
+  readonly fileName: string;
+  /** Milliseconds. */
+  readonly saveInterval: number;
+  readonly timeFormat: CsvTimeFormat;
+}
+
+interface PartialCsvConfig {
+  fileName?: string;
+  saveInterval?: number;
+  timeFormat?: string;
+}
+
+function parseTimeFormat(value: string): CsvTimeFormat {
+  const lower = value.toLowerCase();
+  const found = csvTimeFormats.find((f) => f === lower);
+  if (!found) {
+    throw invalidConfig(
+      `csv output: timeFormat "${value}" does not belong to TimeFormat values ` +
+        `(${csvTimeFormats.join(", ")})`,
+    );
+  }
+  return found;
+}
+
+function fromJSON(json: unknown): PartialCsvConfig {
+  if (json === undefined || json === null) return {};
+  if (typeof json !== "object" || Array.isArray(json)) {
+    throw invalidConfig(`collectors.csv must be an object, got ${JSON.stringify(json)}`);
+  }
+  const c = json as Record<string, unknown>;
+  const out: PartialCsvConfig = {};
+  if (c.file_name !== undefined && c.file_name !== null) {
+    if (typeof c.file_name !== "string") {
+      throw invalidConfig(`invalid collectors.csv.file_name ${JSON.stringify(c.file_name)}`);
+    }
+    out.fileName = c.file_name;
+  }
+  if (c.save_interval !== undefined && c.save_interval !== null) {
+    out.saveInterval = parseDuration(c.save_interval, "collectors.csv.save_interval");
+  }
+  if (c.time_format !== undefined && c.time_format !== null) {
+    if (typeof c.time_format !== "string") {
+      throw invalidConfig(`invalid collectors.csv.time_format ${JSON.stringify(c.time_format)}`);
+    }
+    out.timeFormat = c.time_format;
+  }
+  return out;
+}
+
+function fromEnv(env: Readonly<Record<string, string>>): PartialCsvConfig {
+  const out: PartialCsvConfig = {};
+  if (env.K6_CSV_FILENAME !== undefined) out.fileName = env.K6_CSV_FILENAME;
+  if (env.K6_CSV_SAVE_INTERVAL !== undefined) {
+    out.saveInterval = parseDuration(env.K6_CSV_SAVE_INTERVAL, "K6_CSV_SAVE_INTERVAL");
+  }
+  if (env.K6_CSV_TIME_FORMAT !== undefined) out.timeFormat = env.K6_CSV_TIME_FORMAT;
+  return out;
+}
+
+/** Parses the `--out csv=` argument: a bare file name, or `key=value` pairs. */
+function fromArg(arg: string): PartialCsvConfig {
+  if (arg === "") return {};
+  if (!arg.includes("=")) return { fileName: arg };
+  const out: PartialCsvConfig = {};
+  for (const pair of arg.split(",")) {
+    const at = pair.indexOf("=");
+    const key = at < 0 ? pair : pair.slice(0, at);
+    const value = at < 0 ? "" : pair.slice(at + 1);
+    if (value === "") {
+      throw invalidConfig(`couldn't parse ${JSON.stringify(arg)} as argument for csv output`);
+    }
+    switch (key) {
+      case "fileName":
+        out.fileName = value;
+        break;
+      case "saveInterval":
+        out.saveInterval = parseDuration(value, "csv saveInterval");
+        break;
+      case "timeFormat":
+        out.timeFormat = value;
+        break;
+      default:
+        throw invalidConfig(`unknown key ${JSON.stringify(key)} as argument for csv output`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Consolidates the CSV options: defaults < `collectors.csv` JSON < env < argument. Throws a
+ * {@link SpateError} naming the bad field and value.
+ *
+ * @example
+ * ```ts
+ * csvConfig(undefined, {}, "fileName=a.csv,timeFormat=rfc3339");
+ * // { fileName: "a.csv", saveInterval: 1000, timeFormat: "rfc3339" }
+ * ```
+ */
+export function csvConfig(
+  jsonConfig: unknown,
+  env: Readonly<Record<string, string>>,
+  arg: string,
+): CsvConfig {
+  const merged = { fileName: "file.csv", saveInterval: 1000, timeFormat: "unix" };
+  for (const layer of [fromJSON(jsonConfig), fromEnv(env), fromArg(arg)]) {
+    if (layer.fileName !== undefined) merged.fileName = layer.fileName;
+    if (layer.saveInterval !== undefined) merged.saveInterval = layer.saveInterval;
+    if (layer.timeFormat !== undefined) merged.timeFormat = layer.timeFormat;
+  }
+  return {
+    fileName: merged.fileName === "" ? "-" : merged.fileName,
+    saveInterval: merged.saveInterval,
+    timeFormat: parseTimeFormat(merged.timeFormat),
+  };
+}
+
+/** The header columns for these enabled system tags (outputs-files.md §3.3). */
+export function csvColumns(systemTags: Iterable<string>): string[] {
+  const tagColumns = [...new Set(systemTags)].filter((t) => !metadataSystemTags.has(t));
+  tagColumns.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return ["metric_name", "timestamp", "metric_value", ...tagColumns, "extra_tags", "metadata"];
+}
+
+type TimeEncoder = (time: number) => string;
+
+function timeEncoder(format: CsvTimeFormat): TimeEncoder {
+  const local = new LocalTimeFormatter();
+  switch (format) {
+    case "unix":
+      return (t) => "" + Math.floor(t / 1000);
+    case "unix_milli":
+      return (t) => "" + Math.floor(unixMicros(t) / 1000);
+    case "unix_micro":
+      return (t) => "" + unixMicros(t);
+    case "unix_nano":
+      return (t) => {
+        const micros = unixMicros(t);
+        // Nanoseconds exceed 2^53; samples only carry microseconds, so append "000".
+        return micros === 0 ? "0" : micros + "000";
+      };
+    case "rfc3339":
+      return (t) => local.rfc3339(t);
+    case "rfc3339_nano":
+      return (t) => local.rfc3339Nano(t);
+  }
+}
+
+/** Whole microseconds since the epoch, with the same rounding as sampleTimeParts. */
+function unixMicros(t: number): number {
+  const seconds = Math.floor(t / 1000);
+  let micros = Math.round((t - seconds * 1000) * 1000);
+  if (micros >= 1_000_000) micros = 999_999;
+  return seconds * 1_000_000 + micros;
+}
+
+/** Tag-set cache bound: beyond this many distinct tag sets, the cache starts over. */
+const maxCachedTagSets = 100_000;
+/** Samples encoded per write: ~1–2 MB of text, and a yield to the event loop between. */
+const samplesPerChunk = 10_000;
+
+/**
+ * Encodes samples as k6 CSV rows. Exposed for the benchmark and tests; the output uses it.
+ *
+ * @example
+ * ```ts
+ * const enc = new CsvEncoder(["proto", "status"], "unix");
+ * enc.header(); // "metric_name,timestamp,metric_value,proto,status,extra_tags,metadata\n"
+ * enc.encode(samples, 0, samples.length);
+ * ```
+ */
+export class CsvEncoder {
+  readonly columns: readonly string[];
+  readonly #tagColumns: readonly string[];
+  readonly #tagColumnSet: ReadonlySet<string>;
+  readonly #time: TimeEncoder;
+  readonly #metricPrefix = new Map<Metric, string>();
+  #tagFragment = new Map<TagSet, string>();
+  #lastMetadata: Readonly<Record<string, string>> | undefined;
+  #lastMetadataText = "";
+
+  constructor(systemTags: Iterable<string>, timeFormat: CsvTimeFormat) {
+    this.columns = csvColumns(systemTags);
+    this.#tagColumns = this.columns.slice(3, -2);
+    this.#tagColumnSet = new Set(this.#tagColumns);
+    this.#time = timeEncoder(timeFormat);
+  }
+
+  /** The header line. */
+  header(): string {
+    return this.columns.map(csvField).join(",") + "\n";
+  }
+
+  /** Rows for `samples[from..to)`. */
+  encode(samples: readonly Sample[], from: number, to: number): string {
+    let out = "";
+    for (let i = from; i < to; i++) {
+      const s = samples[i];
+      let prefix = this.#metricPrefix.get(s.metric);
+      if (prefix === undefined) {
+        prefix = csvField(s.metric.name) + ",";
+        this.#metricPrefix.set(s.metric, prefix);
+      }
+      let tags = this.#tagFragment.get(s.tags);
+      if (tags === undefined) tags = this.#encodeTags(s.tags);
+      out += prefix + this.#time(s.time) + "," + formatFixed6(s.value) + tags +
+        (s.metadata === undefined ? "\n" : this.#encodeMetadata(s.metadata) + "\n");
+    }
+    return out;
+  }
+
+  // ",<tag columns...>,<extra_tags>," — everything between the value and the metadata.
+  #encodeTags(set: TagSet): string {
+    const tags = set.tags;
+    let text = "";
+    for (const column of this.#tagColumns) {
+      const v = tags[column];
+      text += "," + (v === undefined ? "" : csvField(v));
+    }
+    let extra = "";
+    for (const key in tags) {
+      if (this.#tagColumnSet.has(key)) continue;
+      extra += (extra === "" ? "" : "&") + key + "=" + tags[key];
+    }
+    text += "," + csvField(extra) + ",";
+    if (this.#tagFragment.size >= maxCachedTagSets) this.#tagFragment = new Map();
+    this.#tagFragment.set(set, text);
+    return text;
+  }
+
+  #encodeMetadata(metadata: Readonly<Record<string, string>>): string {
+    if (metadata === this.#lastMetadata) return this.#lastMetadataText;
+    let text = "";
+    for (const key in metadata) {
+      if (this.#tagColumnSet.has(key)) continue;
+      text += (text === "" ? "" : "&") + key + "=" + metadata[key];
+    }
+    text = csvField(text);
+    this.#lastMetadata = metadata;
+    this.#lastMetadataText = text;
+    return text;
+  }
+}
+
+/** The CSV output; create it through the `csv` factory (default export). */
+export class CsvOutput implements Output {
+  readonly config: CsvConfig;
+  readonly #params: OutputParams;
+  readonly #logger: Logger;
+  readonly #buffer: SampleBuffer;
+  readonly #encoder: CsvEncoder;
+  #writer?: FileWriter;
+  #flusher?: PeriodicFlusher;
+  #lost = 0;
+
+  constructor(params: OutputParams, config: CsvConfig) {
+    this.#params = params;
+    this.config = config;
+    this.#logger = params.logger.with({ output: "csv", filename: config.fileName });
+    this.#buffer = new SampleBuffer({ logger: this.#logger, name: "csv" });
+    this.#encoder = new CsvEncoder(enabledSystemTags(params.options), config.timeFormat);
+  }
+
+  description(): string {
+    return this.config.fileName === "-" ? "csv (stdout)" : `csv (${this.config.fileName})`;
+  }
+
+  async start(): Promise<void> {
+    const { fileName } = this.config;
+    let logged = false;
+    const writer = await FileWriter.open(fileName, {
+      gzip: fileName.endsWith(".gz"),
+      stdout: this.#params.stdout,
+      onError: (err) => {
+        if (logged) return;
+        logged = true;
+        this.#logger.error("CSV: Error writing to file", { error: errorMessage(err) });
+      },
+    });
+    writer.append(this.#encoder.header());
+    if (!(await writer.flush())) {
+      await writer.close().catch(() => {});
+      throw new SpateError(
+        "io",
+        `could not write to "${fileName}": ${writer.errors.last ?? "unknown error"}`,
+      );
+    }
+    this.#writer = writer;
+    try {
+      this.#flusher = new PeriodicFlusher(this.config.saveInterval, () => this.#flush(), {
+        logger: this.#logger,
+      });
+    } catch (err) {
+      await writer.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  addMetricSamples(samples: readonly Sample[]): void {
+    this.#buffer.add(samples);
+  }
+
+  async stop(_testError?: TestRunError | null): Promise<void> {
+    try {
+      await this.#flusher?.stop();
+    } finally {
+      await this.#writer?.close();
+    }
+  }
+
+  stats(): OutputStats {
+    const dropped = this.#buffer.dropped + this.#lost;
+    const errors = this.#writer?.errors;
+    if (errors && errors.count > 0) {
+      return {
+        droppedSamples: dropped,
+        note: `${errors.count} write${errors.count === 1 ? "" : "s"} to ` +
+          `${this.config.fileName} failed: ${errors.last}`,
+      };
+    }
+    return { droppedSamples: dropped };
+  }
+
+  async #flush(): Promise<void> {
+    const writer = this.#writer;
+    if (!writer) return;
+    const samples = this.#buffer.drain();
+    for (let from = 0; from < samples.length; from += samplesPerChunk) {
+      const to = Math.min(from + samplesPerChunk, samples.length);
+      writer.append(this.#encoder.encode(samples, from, to));
+      if (!(await writer.flush())) this.#lost += to - from;
+    }
+  }
+}
+
+/**
+ * The `csv` output factory: consolidates the options (errors name the field) and returns an
+ * output that opens the file at `start()`.
+ */
+const csvFactory: OutputFactory = (params) =>
+  new CsvOutput(params, csvConfig(params.jsonConfig, params.env, params.configArgument));
+
+export default csvFactory;

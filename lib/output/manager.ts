@@ -1,0 +1,245 @@
+/**
+ * The real-time sample pipeline between the engine and the outputs
+ * (output-extension-api.md §3–§4): starts outputs in `--out` order, batches the samples the
+ * engine pushes and hands every output the same read-only batch every 50 ms, then stops the
+ * outputs in order with the run's final error.
+ *
+ * Isolation: outputs only enqueue in `addMetricSamples`; an output that throws there loses
+ * that batch (counted in {@link OutputManager.stats}, logged once) and the others are not
+ * affected; an output whose own buffer overflows reports its drops through `stats()`. A call
+ * that blocks for long is reported once, since a synchronous call cannot be pre-empted.
+ *
+ * @example
+ * ```ts
+ * const manager = new OutputManager(outputs, { logger, consumer: (s) => engine.ingest(s) });
+ * await manager.start();
+ * manager.push(samples); // as samples arrive
+ * await manager.stop(null);
+ * manager.stats(); // [{ name: "csv", droppedSamples: 0 }]
+ * ```
+ * @module
+ */
+import { errorMessage, ExitCode, SpateError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Sample } from "../metrics/sample.ts";
+import type { Output, TestRunError } from "./types.ts";
+
+/** An output together with the name it was enabled under (`--out` name or module path). */
+export interface NamedOutput {
+  readonly name: string;
+  readonly output: Output;
+}
+
+/** Delivery accounting of one output, as {@link OutputManager.stats} reports it. */
+export interface OutputDeliveryStats {
+  readonly name: string;
+  readonly droppedSamples: number;
+  readonly note?: string;
+}
+
+/** Options of an {@link OutputManager}. */
+export interface OutputManagerOptions {
+  readonly logger: Logger;
+  /** Dispatch period in ms (k6: 50). */
+  readonly dispatchIntervalMs?: number;
+  /**
+   * A batch reaching this many samples is dispatched at once instead of waiting for the
+   * next tick, which bounds the manager's own memory without dropping anything.
+   */
+  readonly maxBatchSamples?: number;
+  /**
+   * The metrics engine's ingest hook: receives every batch after the outputs, like k6's
+   * ingester pseudo-output. It is never subject to dropping.
+   */
+  readonly consumer?: (samples: readonly Sample[]) => void;
+  /** Called when an output asks to abort the run (`setTestRunStopCallback`). */
+  readonly onStopRequest?: (err: TestRunError) => void;
+  /** An `addMetricSamples` call slower than this (ms) is reported once per output. */
+  readonly slowCallWarnMs?: number;
+}
+
+interface Slot {
+  readonly name: string;
+  readonly output: Output;
+  failedSamples: number;
+  failures: number;
+  lastError?: string;
+  warnedSlow: boolean;
+}
+
+/** Fans samples out to every output; see the module documentation. */
+export class OutputManager {
+  readonly #slots: Slot[];
+  readonly #logger: Logger;
+  readonly #intervalMs: number;
+  readonly #maxBatch: number;
+  readonly #consumer?: (samples: readonly Sample[]) => void;
+  readonly #onStopRequest?: (err: TestRunError) => void;
+  readonly #slowMs: number;
+  #batch: Sample[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #started = false;
+  #stopping: Promise<void> | undefined;
+  #dispatched = 0;
+
+  constructor(outputs: readonly NamedOutput[], options: OutputManagerOptions) {
+    this.#slots = outputs.map(({ name, output }) => ({
+      name,
+      output,
+      failedSamples: 0,
+      failures: 0,
+      warnedSlow: false,
+    }));
+    this.#logger = options.logger;
+    this.#intervalMs = options.dispatchIntervalMs ?? 50;
+    this.#maxBatch = options.maxBatchSamples ?? 200_000;
+    this.#consumer = options.consumer;
+    this.#onStopRequest = options.onStopRequest;
+    this.#slowMs = options.slowCallWarnMs ?? 100;
+  }
+
+  /**
+   * Starts every output in order, handing each its stop callback first. When output *i*
+   * fails, outputs 0…i−1 are stopped with that error and this rejects with a
+   * {@link SpateError} of kind "output" that names the failing output.
+   */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.#slots.length; i++) {
+      const { name, output } = this.#slots[i];
+      output.setTestRunStopCallback?.((err) => this.#stopRequested(name, err));
+      try {
+        await output.start();
+      } catch (err) {
+        const message = `could not start the '${name}' output: ${errorMessage(err)}`;
+        const exitCode = err instanceof SpateError ? err.exitCode : ExitCode.Generic;
+        await this.#stopOutputs(this.#slots.slice(0, i), { message, exitCode });
+        throw new SpateError("output", message, { exitCode, cause: err });
+      }
+    }
+    this.#started = true;
+    this.#timer = setInterval(() => this.#dispatch(), this.#intervalMs);
+  }
+
+  /** Banner texts (`output: a, b`), valid after {@link OutputManager.start}. */
+  descriptions(): string[] {
+    return this.#slots.map(({ output }) => output.description());
+  }
+
+  /** Hands samples to the pipeline. Cheap: appends references; never blocks. */
+  push(samples: readonly Sample[]): void {
+    if (this.#stopping) return;
+    const batch = this.#batch;
+    for (let i = 0; i < samples.length; i++) batch.push(samples[i]);
+    if (batch.length >= this.#maxBatch && this.#started) this.#dispatch();
+  }
+
+  /**
+   * Dispatches what is pending, then stops every output in start order with the run's final
+   * error. Stop errors are logged, never thrown. Idempotent.
+   */
+  stop(testError: TestRunError | null): Promise<void> {
+    this.#stopping ??= this.#stop(testError);
+    return this.#stopping;
+  }
+
+  /** Samples dispatched so far (each counted once, however many outputs). */
+  get dispatchedSamples(): number {
+    return this.#dispatched;
+  }
+
+  /**
+   * Per-output delivery accounting: samples the manager could not hand over (the output
+   * threw) plus what the output itself reports through `stats()`.
+   */
+  stats(): OutputDeliveryStats[] {
+    return this.#slots.map((slot) => {
+      let own: { droppedSamples: number; note?: string } | undefined;
+      try {
+        own = slot.output.stats?.();
+      } catch (err) {
+        own = { droppedSamples: 0, note: `stats() failed: ${errorMessage(err)}` };
+      }
+      const notes: string[] = [];
+      if (slot.failures > 0) {
+        notes.push(
+          `addMetricSamples failed ${slot.failures} time${slot.failures === 1 ? "" : "s"}: ` +
+            slot.lastError,
+        );
+      }
+      if (own?.note) notes.push(own.note);
+      const droppedSamples = slot.failedSamples + (own?.droppedSamples ?? 0);
+      return notes.length > 0
+        ? { name: slot.name, droppedSamples, note: notes.join("; ") }
+        : { name: slot.name, droppedSamples };
+    });
+  }
+
+  #stopRequested(name: string, err: TestRunError): void {
+    this.#logger.error("Received error to stop from output", {
+      output: name,
+      error: err.message,
+    });
+    this.#onStopRequest?.(err);
+  }
+
+  #dispatch(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#dispatched += batch.length;
+    for (const slot of this.#slots) this.#deliver(slot, batch);
+    if (this.#consumer) {
+      try {
+        this.#consumer(batch);
+      } catch (err) {
+        this.#logger.error(`metrics engine failed to ingest samples: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  #deliver(slot: Slot, batch: readonly Sample[]): void {
+    const began = performance.now();
+    try {
+      slot.output.addMetricSamples(batch);
+    } catch (err) {
+      slot.failures++;
+      slot.failedSamples += batch.length;
+      slot.lastError = errorMessage(err);
+      if (slot.failures === 1) {
+        this.#logger.error(
+          `output '${slot.name}' failed to accept samples; they are dropped and counted`,
+          { error: slot.lastError },
+        );
+      }
+    }
+    const took = performance.now() - began;
+    if (took > this.#slowMs && !slot.warnedSlow) {
+      slot.warnedSlow = true;
+      this.#logger.warn(
+        `output '${slot.name}' blocked the sample pipeline for ${Math.round(took)}ms; ` +
+          "addMetricSamples should only buffer",
+      );
+    }
+  }
+
+  async #stop(testError: TestRunError | null): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (!this.#started) return;
+    this.#dispatch();
+    await this.#stopOutputs(this.#slots, testError);
+  }
+
+  async #stopOutputs(slots: readonly Slot[], testError: TestRunError | null): Promise<void> {
+    for (let i = 0; i < slots.length; i++) {
+      try {
+        await slots[i].output.stop(testError);
+      } catch (err) {
+        this.#logger.error(`Stopping output ${i} failed`, {
+          output: slots[i].name,
+          error: errorMessage(err),
+        });
+      }
+    }
+  }
+}
