@@ -50,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await loginCommand(cmd);
       }
     }
+    return ExitCode.Generic;
   } catch (err) {
     if (err instanceof SpateError) {
       logger.error(err.message);

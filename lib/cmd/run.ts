@@ -19,7 +19,7 @@ import type { RunConfig, ScenarioConfig } from "../config/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import { errorMessage, ExitCode, SpateError } from "../errors.ts";
 import { describeExecution, executionPlan, executors } from "../executor/mod.ts";
-import { renderProgress, runScenarios } from "../executor/scheduler.ts";
+import { renderProgress, Scheduler } from "../executor/scheduler.ts";
 import type { ExecutorContext, IterationOutcome } from "../executor/types.ts";
 import { Logger, type LogLevel } from "../log.ts";
 import { MetricsEngine } from "../metrics/engine.ts";
@@ -34,9 +34,13 @@ import { renderTextSummary } from "../summary/text.ts";
 import { toSummaryExport } from "../summary/export.ts";
 import { applyHandleSummaryResult } from "../summary/handle.ts";
 import { SampleDecoder } from "../vu/_wire.ts";
-import { type HostListener, VUHost } from "../vu/host.ts";
+import { type HostCommand, type HostListener, VUHost } from "../vu/host.ts";
+
+type HostInit = Omit<Extract<HostCommand, { t: "init" }>, "t">;
 import { HostPool } from "../vu/pool.ts";
 import type { HostConfig } from "../vu/runtime.ts";
+import { IoService, type ShadowStateInit } from "../vu/sync_bridge.ts";
+import type { Metric } from "../metrics/metric.ts";
 import { banner } from "./_banner.ts";
 
 /** What `spate run` needs from the outside world (injectable for tests). */
@@ -157,11 +161,8 @@ class TestRun {
     // 2. Options pass in a sandboxed host that may read the script's folder.
     const scriptDir = script.path.replace(/\/[^/]*$/, "") || "/";
     const preConfig = this.#hostConfig(script, scriptEnv, undefined);
-    const first = await VUHost.start(
-      this.#hostInit(script, preConfig, [], true),
-      this.#listener(),
-      scriptDir,
-    );
+    this.#script = script;
+    const first = await this.#startHost(this.#hostInit(script, preConfig, [], true), scriptDir);
     this.#hosts.push(first);
     const pass = await first.optionsPass();
     this.#logger.debug(
@@ -180,6 +181,7 @@ class TestRun {
       cli: flags,
     });
     this.#config = config;
+    this.#configSet = true;
     if (config.verbose) this.#logger.level = "debug";
     for (const w of warnings) this.#logger.warn(w);
     this.#validateExports(pass.exportTypes, config.scenarios);
@@ -230,15 +232,24 @@ class TestRun {
     const hostConfig = this.#hostConfig(script, config.scriptEnv, config);
     const hostCount = Math.max(1, Math.min(hostsWanted(env), Math.ceil(plan.maxVUs / 50)));
     // The first host did the options pass with read access (now revoked); it keeps its config.
-    for (let i = 1; i < hostCount; i++) {
-      this.#hosts.push(
-        await VUHost.start(
-          this.#hostInit(script, hostConfig, pass.files, false),
-          this.#listener(),
-        ),
+    const shadow = this.#shadowInit(config);
+    for (const h of this.#hosts) (h.io as IoService | undefined)?.reconfigure(shadow);
+    if (script.mode === "worker") {
+      this.#logger.warn(
+        `running one Worker per VU (slower, exact): ${script.reason}`,
       );
+      this.#pool = new HostPool(
+        this.#hosts,
+        () => this.#startHost(this.#hostInit(script, hostConfig, pass.files, false)),
+      );
+    } else {
+      for (let i = 1; i < hostCount; i++) {
+        this.#hosts.push(
+          await this.#startHost(this.#hostInit(script, hostConfig, pass.files, false)),
+        );
+      }
+      this.#pool = new HostPool(this.#hosts);
     }
-    this.#pool = new HostPool(this.#hosts);
     this.#startVUSampler();
     try {
       await this.#pool.initVUs(plan.initVUs);
@@ -256,19 +267,93 @@ class TestRun {
     const setupData = await this.#setup();
     if (!this.#runError) {
       for (const h of this.#hosts) h.setSetupData(setupData);
-      this.#startThresholdEvaluator();
-      this.#startProgress();
-      await runScenarios(config.scenarios, {
+      const scheduler = new Scheduler(config.scenarios, {
         pool: this.#pool,
         makeContext: (s) => this.#executorContext(s),
         abortSignal: this.#abort.signal,
         now: () => performance.now(),
         sleep: (ms, signal) => abortableSleep(ms, signal),
       });
+      this.#progressSnapshot = () => scheduler.progress();
+      this.#startThresholdEvaluator();
+      this.#startProgress();
+      try {
+        await scheduler.run();
+      } catch (err) {
+        this.#fail({
+          message: `scenario failed: ${errorMessage(err)}`,
+          exitCode: ExitCode.InternalError,
+          abortReason: "script-error",
+        });
+      }
       this.#stopProgress();
     }
     if (!this.#setupFailed) await this.#teardown(setupData);
     return await this.#finish(setupData);
+  }
+
+  #script?: LoadedScript;
+
+  /** Starts a VU host; in the Worker-per-VU mode also its synchronous bridge. */
+  async #startHost(
+    init: HostInit,
+    readDir?: string,
+  ): Promise<VUHost> {
+    if (this.#script?.mode !== "worker") {
+      return await VUHost.start(init, this.#listener(), readDir);
+    }
+    const channel = new MessageChannel();
+    const control = new SharedArrayBuffer(8);
+    const io = new IoService(
+      { port: channel.port1, control },
+      this.#shadowInit(this.#configOrUndefined()),
+    );
+    const host = await VUHost.start(
+      { ...init, sync: { port: channel.port2, control } },
+      this.#listener(),
+      readDir,
+    );
+    host.io = io;
+    return host;
+  }
+
+  #configOrUndefined(): RunConfig | undefined {
+    return this.#configSet ? this.#config : undefined;
+  }
+
+  #configSet = false;
+
+  /** The runner-side state that serves one worker-mode VU's HTTP calls. */
+  #shadowInit(config: RunConfig | undefined): ShadowStateInit {
+    const pre = this.#hostConfig(this.#script!, {}, config);
+    return {
+      id: 0,
+      http: pre.http,
+      systemTags: new Set(pre.systemTags),
+      throwErrors: pre.throwErrors,
+      registry: this.#registry,
+      logger: this.#logger,
+      emit: (tags, time, values, metadata) => this.#emitMain(tags, time, values, metadata),
+    };
+  }
+
+  /** Emits samples produced on the runner's own thread (worker-mode HTTP). */
+  #emitMain(
+    tags: Readonly<Record<string, string>>,
+    time: number,
+    values: ReadonlyArray<readonly [Metric, number]>,
+    metadata?: Readonly<Record<string, string>>,
+  ): void {
+    const set = this.#tagPool.intern(tags);
+    const samples: Sample[] = values.map(([metric, value]) => ({
+      metric,
+      tags: set,
+      time,
+      value,
+      metadata,
+    }));
+    if (this.#manager) this.#manager.push(samples);
+    else this.#pendingSamples.push(...samples);
   }
 
   /** A listener for one host: each host interns its own tag-set and metric ids. */
@@ -340,7 +425,7 @@ class TestRun {
     config: HostConfig,
     files: Array<[string, Uint8Array]>,
     readFiles: boolean,
-  ) {
+  ): HostInit {
     const fmt = this.#flags.logFormat ?? this.#env.env.K6_LOG_FORMAT;
     return {
       factorySource: script.factorySource,
@@ -532,11 +617,13 @@ class TestRun {
     if (this.#config.quiet) return;
     const tty = this.#env.stdoutIsTTY;
     const draw = () => {
+      if (!this.#progressSnapshot) return;
       const lines = renderProgress(this.#progressSnapshot(), {
         vus: this.#pool.running,
         vusMax: this.#pool.initialized,
         complete: this.#complete,
         interrupted: this.#interrupted,
+        elapsedMs: performance.now() - this.#testStart,
       });
       let text = "";
       if (tty && this.#progressLines > 0) text += `\x1b[${this.#progressLines}A\x1b[J`;
@@ -549,7 +636,7 @@ class TestRun {
   }
 
   #drawProgress: () => void = () => {};
-  #progressSnapshot = () => ({ elapsedMs: performance.now() - this.#testStart, scenarios: [] });
+  #progressSnapshot?: () => ReturnType<Scheduler["progress"]>;
 
   #stopProgress(): void {
     if (this.#progressTimer !== undefined) {
@@ -590,7 +677,7 @@ class TestRun {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     await Promise.all(this.#hosts.map((h) => h.flush()));
-    await this.#manager?.flush();
+    this.#manager?.flush();
     const testRunDurationMs = this.#testStart ? performance.now() - this.#testStart : 0;
     if (!this.#config.noThresholds) {
       const r = this.#engine.evaluateThresholds({ final: true, elapsedMs: testRunDurationMs });

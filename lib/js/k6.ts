@@ -51,7 +51,11 @@ export function vuSleep(state: VUState, ms: number): Promise<void> {
 }
 
 /** Builds the `k6` module for one VU. `perVuMath` is the VU's own Math (for randomSeed). */
-export function createK6Module(state: VUState, perVuMath: { random: () => number }) {
+export function createK6Module(
+  state: VUState,
+  perVuMath: { random: () => number },
+  syncSleep?: (ms: number) => void,
+) {
   const checksMetric = state.registry.get("checks")!;
   const groupDuration = state.registry.get("group_duration")!;
   const checkTagOn = state.systemTags.has("check");
@@ -146,8 +150,12 @@ export function createK6Module(state: VUState, perVuMath: { random: () => number
     return result;
   }
 
-  function sleep(seconds: unknown): Promise<void> {
+  function sleep(seconds: unknown): Promise<void> | void {
     const s = Number(seconds);
+    if (syncSleep) {
+      if (Number.isFinite(s) && s > 0) syncSleep(s * 1000);
+      return;
+    }
     if (!Number.isFinite(s) || s <= 0) return Promise.resolve();
     return vuSleep(state, s * 1000);
   }

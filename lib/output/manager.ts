@@ -120,6 +120,11 @@ export class OutputManager {
     this.#timer = setInterval(() => this.#dispatch(), this.#intervalMs);
   }
 
+  /** Dispatches whatever is pending now, to the outputs and the engine (before final checks). */
+  flush(): void {
+    this.#dispatch();
+  }
+
   /** Banner texts (`output: a, b`), valid after {@link OutputManager.start}. */
   descriptions(): string[] {
     return this.#slots.map(({ output }) => output.description());

@@ -15,6 +15,7 @@ import type { MetricType, ValueType } from "../metrics/metric.ts";
 import type { SampleBatchMessage } from "./_wire.ts";
 import type { Activation, HostConfig } from "./runtime.ts";
 import type { VUStage } from "./state.ts";
+import type { SyncChannel } from "./sync_bridge.ts";
 
 /** Commands from the runner to a host. */
 export type HostCommand =
@@ -28,6 +29,8 @@ export type HostCommand =
     logFormat: "text" | "json" | "raw";
     logTty: boolean;
     logColor: boolean;
+    /** Worker-per-VU mode only. */
+    sync?: SyncChannel;
   }
   | { t: "optionsPass" }
   | { t: "initVU"; id: number }
@@ -105,6 +108,8 @@ export class VUHost {
   vuCount = 0;
   /** Whether the Worker runs sandboxed (needs --unstable-worker-options). */
   readonly sandboxed: boolean;
+  /** Worker-per-VU mode: wakes a VU blocked in the bridge (it can't read messages then). */
+  io?: { interrupt(): void; close(): void };
 
   private constructor(listener: HostListener, readDir: string | undefined) {
     this.#listener = listener;
@@ -149,7 +154,7 @@ export class VUHost {
   ): Promise<VUHost> {
     const host = new VUHost(listener, readDir);
     const ready = new Promise<void>((resolve) => (host.#ready = resolve));
-    host.#send({ t: "init", ...init });
+    host.#worker.postMessage({ t: "init", ...init }, init.sync ? [init.sync.port] : []);
     await ready;
     return host;
   }
@@ -183,6 +188,7 @@ export class VUHost {
   }
 
   interrupt(id: number): void {
+    this.io?.interrupt();
     this.#send({ t: "interrupt", id });
   }
 
@@ -200,6 +206,7 @@ export class VUHost {
   }
 
   interruptCall(): void {
+    this.io?.interrupt();
     this.#send({ t: "interruptCall" });
   }
 
@@ -219,11 +226,13 @@ export class VUHost {
     const timer = setTimeout(() => this.#closed?.(), 2000);
     await closed;
     clearTimeout(timer);
+    this.io?.close();
     this.#worker.terminate();
   }
 
   /** Ends the Worker at once (second Ctrl+C, crash). */
   terminate(): void {
+    this.io?.close();
     this.#worker.terminate();
   }
 

@@ -17,7 +17,9 @@ import type { VUHost } from "./host.ts";
 
 /** A VUPool whose VUs live in VU host Workers. */
 export class HostPool implements VUPool {
-  readonly hosts: readonly VUHost[];
+  readonly hosts: VUHost[];
+  /** Worker-per-VU mode: makes the host of each new VU. */
+  readonly #hostPerVU?: () => Promise<VUHost>;
   readonly #hostOf = new Map<number, VUHost>();
   readonly #idle: number[] = [];
   readonly #iterations = new Map<string, number>();
@@ -27,8 +29,9 @@ export class HostPool implements VUPool {
   /** VUs currently running an iteration (for the `vus` metric). */
   running = 0;
 
-  constructor(hosts: readonly VUHost[]) {
+  constructor(hosts: VUHost[], hostPerVU?: () => Promise<VUHost>) {
     this.hosts = hosts;
+    this.#hostPerVU = hostPerVU;
   }
 
   get initialized(): number {
@@ -68,7 +71,12 @@ export class HostPool implements VUPool {
   async #initOne(): Promise<number> {
     const id = this.#nextId++;
     let host = this.hosts[0];
-    for (const h of this.hosts) if (h.vuCount < host.vuCount) host = h;
+    if (this.#hostPerVU) {
+      host = await this.#hostPerVU();
+      this.hosts.push(host);
+    } else {
+      for (const h of this.hosts) if (h.vuCount < host.vuCount) host = h;
+    }
     this.#hostOf.set(id, host);
     await host.initVU(id);
     this.#initialized++;

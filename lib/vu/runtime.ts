@@ -22,7 +22,8 @@ import { createExecutionModule, TestAbortError } from "../js/execution.ts";
 import { createDataModule } from "../js/data.ts";
 import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
-import { createHttpModule } from "../js/http.ts";
+import { createHttpModule, iterationEnd } from "../js/http.ts";
+import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { InterruptedError, type VUStage, type VUState } from "./state.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
@@ -80,6 +81,8 @@ export interface HostContext {
   };
   /** JSON of setup()'s result, or undefined. */
   setupDataJson?: string;
+  /** Worker-per-VU mode: the synchronous bridge to the runner (absent in the async mode). */
+  syncChannel?: SyncChannel;
 }
 
 /** The object the compiled factory receives as `__spate`. */
@@ -254,6 +257,7 @@ export class VU implements VUState {
   readonly #math: Record<string, unknown>;
   readonly #global: Record<string, unknown>;
   readonly #env: Record<string, string>;
+  readonly #bridge?: SyncBridge;
 
   private constructor(host: HostContext, id: number) {
     this.#host = host;
@@ -278,6 +282,7 @@ export class VU implements VUState {
     this.#math = Object.create(Math);
     this.#global = Object.create(globalThis);
     this.#env = { ...host.config.scriptEnv };
+    if (host.syncChannel) this.#bridge = new SyncBridge(host.syncChannel, this);
   }
 
   /** Creates the VU and runs the script's init code in it. Throws on init errors. */
@@ -354,7 +359,7 @@ export class VU implements VUState {
       const json = this.#host.setupDataJson;
       this.#setupData = json === undefined ? undefined : JSON.parse(json);
     }
-    this.#httpHook("resetCookies");
+    this.#bridge?.reset();
     this.iteration++;
     this.#iterInScenario++;
     this.#iterationInTest = iterationInTest;
@@ -388,7 +393,7 @@ export class VU implements VUState {
         await vuSleep(this, min - duration).catch(() => {});
       }
     }
-    if (this.http.noVUConnectionReuse) this.#httpHook("closeIdle");
+    this.#httpIterationEnd();
     return outcome;
   }
 
@@ -405,6 +410,7 @@ export class VU implements VUState {
     this.group = stage === "setup" || stage === "teardown" ? `::${stage}` : "";
     this.#controller = new AbortController();
     this.signal = this.#controller.signal;
+    this.#bridge?.reset();
     try {
       const fn = this.exports[name] as (a: unknown) => unknown;
       const result = fn(arg);
@@ -430,8 +436,9 @@ export class VU implements VUState {
     this.logger.error(text, { source: "stacktrace" });
   }
 
-  #httpHook(name: string): void {
-    const fn = this.#httpModule?.[name];
+  /** Cookie jar reset and idle-connection close between iterations (k6/http's hook). */
+  #httpIterationEnd(): void {
+    const fn = (this.#httpModule as Record<symbol, unknown> | undefined)?.[iterationEnd];
     if (typeof fn === "function") (fn as () => void).call(this.#httpModule);
   }
 
@@ -447,10 +454,16 @@ export class VU implements VUState {
   #makeModule(spec: string): Record<string, unknown> {
     const ns = (named: Record<string, unknown>) => ({ ...named, default: named });
     switch (spec) {
-      case "k6":
-        return ns(createK6Module(this, this.#math as { random: () => number }));
+      case "k6": {
+        const bridge = this.#bridge;
+        const syncSleep = bridge ? (ms: number) => bridge.sleep(ms) : undefined;
+        return ns(createK6Module(this, this.#math as { random: () => number }, syncSleep));
+      }
       case "k6/http": {
-        const http = createHttpModule(this) as unknown as Record<string, unknown>;
+        const http = (this.#bridge?.httpModule() ?? createHttpModule(this)) as unknown as Record<
+          string,
+          unknown
+        >;
         this.#httpModule = http;
         return ns(http);
       }
