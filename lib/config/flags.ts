@@ -218,7 +218,7 @@ export const runtimeFlags: readonly FlagDef[] = [
     short: "e",
     kind: "array",
     varName: "VAR=value",
-    help: "add/override environment variable with `VAR=value`",
+    help: "add/override environment variable with VAR=value",
   },
   { long: "no-thresholds", kind: "bool", help: "don't run thresholds" },
   {

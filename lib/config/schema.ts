@@ -118,7 +118,8 @@ export interface ConfigLayer extends OptionsLayer {
 // Field checkers. Each returns the decoded value or a Problem; `null`/absent means "not set".
 
 class Problem {
-  constructor(readonly message: string) {}
+  /** `path` locates the problem inside the checked value (e.g. a metric name, a stage index). */
+  constructor(readonly message: string, readonly path: (string | number)[] = []) {}
 }
 
 type Check<T> = (value: unknown) => T | Problem;
@@ -129,7 +130,7 @@ function field<T>(check: Check<T>): z.ZodType<T | undefined, z.ZodTypeDef, unkno
     if (value === null || value === undefined) return undefined;
     const out = check(value);
     if (out instanceof Problem) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: out.message });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: out.message, path: out.path });
       return z.NEVER;
     }
     return out;
@@ -177,11 +178,7 @@ const checkStringMap: Check<Record<string, string>> = (v) => {
   for (const [k, val] of Object.entries(v)) {
     if (typeof val === "string") out[k] = val;
     else if (typeof val === "number" || typeof val === "boolean") out[k] = String(val);
-    else {
-      return new Problem(
-        `expected an object of string values; "${k}" is ${JSON.stringify(val) ?? "undefined"}`,
-      );
-    }
+    else return new Problem("expected a string, number or boolean", [k]);
   }
   return out;
 };
@@ -225,16 +222,16 @@ const checkStages: Check<StageInput[]> = (v) => {
       out.push({});
       continue;
     }
-    if (!isPlainObject(s)) return new Problem(`stage ${i + 1}: expected an object`);
+    if (!isPlainObject(s)) return new Problem("expected an object {duration, target}", [i]);
     const stage: StageInput = {};
     if (s.duration !== null && s.duration !== undefined) {
       const d = checkDuration(s.duration);
-      if (d instanceof Problem) return new Problem(`stage ${i + 1} duration: ${d.message}`);
+      if (d instanceof Problem) return new Problem(d.message, [i, "duration"]);
       stage.duration = d;
     }
     if (s.target !== null && s.target !== undefined) {
       const t = checkInt(s.target);
-      if (t instanceof Problem) return new Problem(`stage ${i + 1} target: ${t.message}`);
+      if (t instanceof Problem) return new Problem(t.message, [i, "target"]);
       if (t !== undefined) stage.target = t;
     }
     out.push(stage);
@@ -246,33 +243,29 @@ const checkThresholds: Check<Record<string, ThresholdConfig[]>> = (v) => {
   if (!isPlainObject(v)) return new Problem("expected an object of metric → array of thresholds");
   const out: Record<string, ThresholdConfig[]> = {};
   for (const [metric, list] of Object.entries(v)) {
-    if (!Array.isArray(list)) {
-      return new Problem(
-        `"${metric}": expected an array of thresholds, got ${JSON.stringify(list)}`,
-      );
-    }
+    if (!Array.isArray(list)) return new Problem("expected an array of thresholds", [metric]);
     const configs: ThresholdConfig[] = [];
-    for (const item of list) {
+    for (const [i, item] of list.entries()) {
       if (typeof item === "string") {
         configs.push({ source: item, abortOnFail: false });
         continue;
       }
       if (!isPlainObject(item) || typeof item.threshold !== "string") {
         return new Problem(
-          `"${metric}": each threshold must be a string or {threshold, abortOnFail, ` +
-            `delayAbortEval}, got ${JSON.stringify(item)}`,
+          "expected a threshold string or {threshold, abortOnFail, delayAbortEval}",
+          [metric, i],
         );
       }
       const abort = item.abortOnFail ?? false;
       if (typeof abort !== "boolean") {
-        return new Problem(`"${metric}": abortOnFail must be a boolean`);
+        return new Problem("expected a boolean (true or false)", [metric, i, "abortOnFail"]);
       }
       let cfg: ThresholdConfig = { source: item.threshold, abortOnFail: abort };
       const delay = item.delayAbortEval;
       if (delay !== null && delay !== undefined && delay !== "") {
         const ms = checkDuration(delay);
         if (ms instanceof Problem) {
-          return new Problem(`"${metric}": delayAbortEval: ${ms.message}`);
+          return new Problem(ms.message, [metric, i, "delayAbortEval"]);
         }
         cfg = { ...cfg, delayAbortEval: ms, delayAbortEvalText: String(delay) };
       }
