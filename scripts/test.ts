@@ -21,7 +21,9 @@ async function run(cmd: string, args: string[], opts: { capture?: boolean } = {}
 for await (const entry of Deno.readDir(`${root}scripts/ci`)) {
   if (!entry.name.startsWith("install_") || !entry.name.endsWith(".sh")) continue;
   const r = await run("sh", [`scripts/ci/${entry.name}`]);
-  if (!r.success) console.error(`warning: scripts/ci/${entry.name} failed; tests that need it will fail`);
+  if (!r.success) {
+    console.error(`warning: scripts/ci/${entry.name} failed; tests that need it will fail`);
+  }
 }
 
 // 2. The suite. Output is streamed and also kept to count results.

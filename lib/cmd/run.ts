@@ -18,7 +18,7 @@ import { loadConfigFile } from "../config/file.ts";
 import type { RunConfig, ScenarioConfig } from "../config/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import { errorMessage, ExitCode, SpateError } from "../errors.ts";
-import { describeExecution, executionPlan, executors } from "../executor/mod.ts";
+import { describeExecution, executionPlan } from "../executor/mod.ts";
 import { renderProgress, Scheduler } from "../executor/scheduler.ts";
 import type { ExecutorContext, IterationOutcome } from "../executor/types.ts";
 import { Logger, type LogLevel } from "../log.ts";
@@ -29,7 +29,7 @@ import { TagSetPool } from "../metrics/tags.ts";
 import { OutputManager } from "../output/manager.ts";
 import { createOutputs } from "../output/registry.ts";
 import type { AbortReason, TestRunError } from "../output/types.ts";
-import { loadScript, type LoadedScript } from "../script/loader.ts";
+import { type LoadedScript, loadScript } from "../script/loader.ts";
 import { renderTextSummary } from "../summary/text.ts";
 import { toSummaryExport } from "../summary/export.ts";
 import { applyHandleSummaryResult } from "../summary/handle.ts";
@@ -166,19 +166,31 @@ class TestRun {
     this.#hosts.push(first);
     const pass = await first.optionsPass();
     this.#logger.debug(
-      `script mode: ${script.mode === "async" ? "many VUs per isolate (async transform)" : `Worker per VU: ${script.reason}`}`,
+      `script mode: ${
+        script.mode === "async"
+          ? "many VUs per isolate (async transform)"
+          : `Worker per VU: ${script.reason}`
+      }`,
     );
     if (!first.sandboxed) {
       this.#logger.debug("VU sandbox unavailable: run with --unstable-worker-options");
     }
-    for (const [name, type, contains] of pass.metrics) this.#registry.register(name, type, contains);
+    for (const [name, type, contains] of pass.metrics) {
+      this.#registry.register(name, type, contains);
+    }
 
     // 3. Consolidate and validate.
+    const exported = Object.keys(pass.exportTypes).filter((k) =>
+      pass.exportTypes[k] === "function"
+    );
+    if (exported.length === 0) throw new SpateError("script", "no exported functions in script");
     const { config, warnings } = consolidate({
-      file: file.config,
+      fileConfig: file.config,
+      filePath: file.path,
       script: pass.options ?? {},
       env,
       cli: flags,
+      exportedFunctions: exported,
     });
     this.#config = config;
     this.#configSet = true;
@@ -197,17 +209,22 @@ class TestRun {
     const plan = executionPlan(config.scenarios);
 
     // 4. Outputs, banner.
-    const outputs = await createOutputs(config.out, {
-      env,
-      scriptEnv: config.cliEnv,
-      scriptPath: script.path,
-      options: config.options,
-      executionPlan: { maxVUs: plan.maxVUs, maxDurationSec: plan.maxDurationMs / 1000 },
-      metrics: this.#registry.all(),
-      runId: crypto.randomUUID(),
-      logger: this.#logger,
-      stdout: (bytes) => this.#env.stdout(bytes),
-    }, config.collectors, { thresholds: this.#engine.thresholdsForOutputs() });
+    const outputs = await createOutputs(
+      config.out,
+      {
+        env,
+        scriptEnv: config.cliEnv,
+        scriptPath: script.path,
+        options: config.options,
+        executionPlan: { maxVUs: plan.maxVUs, maxDurationSec: plan.maxDurationMs / 1000 },
+        metrics: this.#registry.all(),
+        runId: crypto.randomUUID(),
+        logger: this.#logger,
+        stdout: (bytes) => this.#env.stdout(bytes),
+      },
+      config.collectors,
+      { thresholds: this.#engine.thresholdsForOutputs() },
+    );
     this.#manager = new OutputManager(outputs, {
       logger: this.#logger,
       consumer: (samples) => this.#engine.addMetricSamples(samples),
@@ -232,6 +249,7 @@ class TestRun {
     const hostConfig = this.#hostConfig(script, config.scriptEnv, config);
     const hostCount = Math.max(1, Math.min(hostsWanted(env), Math.ceil(plan.maxVUs / 50)));
     // The first host did the options pass with read access (now revoked); it keeps its config.
+    first.configure(hostConfig);
     const shadow = this.#shadowInit(config);
     for (const h of this.#hosts) (h.io as IoService | undefined)?.reconfigure(shadow);
     if (script.mode === "worker") {
@@ -430,11 +448,13 @@ class TestRun {
     return {
       factorySource: script.factorySource,
       config,
-      metrics: this.#registry.all().map((m) => [m.name, m.type, m.contains] as [
-        string,
-        typeof m.type,
-        typeof m.contains,
-      ]),
+      metrics: this.#registry.all().map((m) =>
+        [m.name, m.type, m.contains] as [
+          string,
+          typeof m.type,
+          typeof m.contains,
+        ]
+      ),
       files,
       readFiles,
       logFormat: (fmt === "json" || fmt === "raw" ? fmt : "text") as "text" | "json" | "raw",

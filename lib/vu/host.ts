@@ -33,6 +33,7 @@ export type HostCommand =
     sync?: SyncChannel;
   }
   | { t: "optionsPass" }
+  | { t: "configure"; config: HostConfig }
   | { t: "initVU"; id: number }
   | { t: "activate"; id: number; activation: Activation }
   | { t: "run"; id: number; iterationInTest: number }
@@ -165,6 +166,11 @@ export class VUHost {
       this.#options = { resolve, reject };
       this.#send({ t: "optionsPass" });
     });
+  }
+
+  /** Replaces the host's settings (after the options pass, with the final config). */
+  configure(config: HostConfig): void {
+    this.#send({ t: "configure", config });
   }
 
   /** Initialises VU `id` (runs the init code). Rejects with a script error. */

@@ -111,6 +111,9 @@ self.onmessage = async (e: MessageEvent<HostCommand>) => {
           Deno.permissions.revokeSync({ name: "read" });
         } catch { /* no sandbox: nothing to revoke */ }
         break;
+      case "configure":
+        host!.config = msg.config;
+        break;
       case "initVU":
         try {
           vus.set(msg.id, await VU.create(host!, msg.id));

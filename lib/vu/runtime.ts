@@ -52,7 +52,8 @@ export interface Activation {
 
 /** Everything VUs of one host share. */
 export interface HostContext {
-  readonly config: HostConfig;
+  /** Replaced once after the options pass, before any VU of the test is created. */
+  config: HostConfig;
   readonly registry: MetricRegistry;
   readonly logger: Logger;
   /** The compiled script factory (lib/script/transform.ts). */

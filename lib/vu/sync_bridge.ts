@@ -17,7 +17,7 @@ import type { Metric, MetricRegistry } from "../metrics/metric.ts";
 import type { Logger } from "../log.ts";
 import {
   createHttpModule,
-  ExpectedStatuses,
+  type ExpectedStatuses,
   HttpURL,
   iterationEnd,
   Response,
@@ -275,7 +275,9 @@ export class IoService {
     switch (call.op) {
       case "request": {
         const [method, url, body, params] = args;
-        return plain(await http.request(method as string, url as string, body as never, params as never));
+        return plain(
+          await http.request(method as string, url as string, body as never, params as never),
+        );
       }
       case "batch": {
         const r = await http.batch(args[0] as never);
@@ -300,7 +302,9 @@ export class IoService {
       if (w.__t === "url") return new HttpURL(w.url, w.name);
       if (w.__t === "file") return new FileData(w.data, w.filename, w.content_type);
       if (w.__t === "expected") {
-        return this.#http.expectedStatuses(...(w.args as Array<number | { min: number; max: number }>));
+        return this.#http.expectedStatuses(
+          ...(w.args as Array<number | { min: number; max: number }>),
+        );
       }
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) out[k] = this.#revive(x);
