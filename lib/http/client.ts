@@ -330,15 +330,17 @@ export class HttpTransport {
   }
 
   async #resolveChecked(target: Target): Promise<string> {
-    if (this.#blacklist === null) return target.dialIP;
     let ip = target.dialIP;
     if (net.isIP(ip) === 0) {
+      // Resolving before the dial keeps DNS out of `connecting` (k6 counts it in `blocked`
+      // only) and lets blacklistIPs see the address.
       try {
-        ip = (await dns.lookup(ip)).address;
+        ip = await lookup(ip);
       } catch (err) {
         throw classifyError(err, "dial", target.host, `${ip}:${target.dialPort}`);
       }
     }
+    if (this.#blacklist === null) return ip;
     const family = net.isIP(ip) === 6 ? "ipv6" : "ipv4";
     if (this.#blacklist.check(ip, family)) {
       let range = "";
@@ -385,7 +387,7 @@ export class HttpTransport {
     res: RawResult,
     t0: number,
   ): Promise<void> {
-    const head = encodeRequest(req, target);
+    const head = encodeRequest(req, target, this.#opts.noConnectionReuse === true);
     for (let attempt = 0;; attempt++) {
       // Get a connection: from the pool, or dialled (then blocked includes DNS+TCP+TLS).
       let wire: Wire | undefined;
@@ -469,6 +471,21 @@ export class HttpTransport {
   }
 }
 
+/** k6's default DNS settings: cache for 5 minutes, prefer IPv4. Shared by all VUs of a process. */
+const dnsTTL = 5 * 60_000;
+const dnsCache = new Map<string, { ip: string; expires: number }>();
+
+async function lookup(host: string): Promise<string> {
+  const now = Date.now();
+  const hit = dnsCache.get(host);
+  if (hit !== undefined && hit.expires > now) return hit.ip;
+  const all = await dns.lookup(host, { all: true });
+  const v4 = all.find((a) => a.family === 4);
+  const ip = (v4 ?? all[0]).address;
+  dnsCache.set(host, { ip, expires: now + dnsTTL });
+  return ip;
+}
+
 function isResetLike(err: unknown): boolean {
   return err instanceof HttpError &&
     (err.code === ErrorCode.ConnectionReset || err.code === ErrorCode.BrokenPipe);
@@ -505,7 +522,7 @@ function needsZeroLength(method: string): boolean {
 }
 
 /** Serialises request line, headers and body into one buffer (one write, one segment). */
-function encodeRequest(req: PreparedRequest, target: Target): Uint8Array {
+function encodeRequest(req: PreparedRequest, target: Target, close: boolean): Uint8Array {
   const h = req.headers;
   let host = target.hostHeader;
   let lines = "";
@@ -530,6 +547,7 @@ function encodeRequest(req: PreparedRequest, target: Target): Uint8Array {
   const body = req.body;
   if (body !== null) text += "Content-Length: " + body.length + "\r\n";
   else if (needsZeroLength(req.method)) text += "Content-Length: 0\r\n";
+  if (close) text += "Connection: close\r\n";
   text += "\r\n";
   if (body === null || body.length === 0) return encoder.encode(text);
   // Head is ASCII in the common case; size the buffer for the worst case of UTF-8.

@@ -264,3 +264,66 @@ Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped
     await server.close();
   }
 });
+
+/** A one-shot raw TCP server answering every connection with `reply`, then closing. */
+function rawServer(reply: string): { url: string; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096));
+      await conn.write(new TextEncoder().encode(reply));
+      conn.close();
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      listener.close();
+      await serving.catch(() => {});
+    },
+  };
+}
+
+Deno.test("client: close-delimited body, HTTP/1.0, 101 is an error", async () => {
+  const s1 = rawServer("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end");
+  const s2 = rawServer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+  const t = new HttpTransport({});
+  try {
+    const r = await t.executeRequest(get(s1.url + "/"));
+    assertEquals([r.status, r.proto, text.decode(r.body!)], [200, "HTTP/1.0", "until the end"]);
+    const up = await t.executeRequest(get(s2.url + "/"));
+    assertEquals(up.status, 0);
+    assertEquals(up.error, "unsupported response status: 101 Switching Protocols");
+  } finally {
+    t.close();
+    await s1.close();
+    await s2.close();
+  }
+});
+
+Deno.test("client: noConnectionReuse sends Connection: close and dials every time", async () => {
+  const server = await startDemoServer();
+  const t = new HttpTransport({ noConnectionReuse: true });
+  try {
+    const a = await t.executeRequest(get(`${server.url}/headers`));
+    const b = await t.executeRequest(get(`${server.url}/headers`));
+    assertEquals([a.reused, b.reused], [false, false]);
+    assert(b.connecting > 0);
+  } finally {
+    t.close();
+    await server.close();
+  }
+});
+
+Deno.test("client: hostnames are resolved before the dial (localhost)", async () => {
+  const server = await startDemoServer();
+  const t = new HttpTransport({});
+  try {
+    const r = await t.executeRequest(get(`http://localhost:${server.port}/get`));
+    assertEquals([r.status, r.remoteIP], [200, "127.0.0.1"]);
+  } finally {
+    t.close();
+    await server.close();
+  }
+});

@@ -303,3 +303,32 @@ Deno.test("http: system tags are filtered; ip tag when enabled", () =>
       ip: "127.0.0.1",
     });
   }, { systemTags: ["status", "ip"] }));
+
+Deno.test("http: --http-debug=full dumps request and response at INFO", () =>
+  withModule(async (http, state, server) => {
+    await http.post(`${server.url}/post`, "payload", { tags: { t: "1" } });
+    const lines = state.logs().filter((l) => l.source === "http-debug");
+    assertEquals(lines.length, 2);
+    assert(lines[0].msg.startsWith("Request:\nPOST /post HTTP/1.1\r\n"));
+    assert(lines[0].msg.endsWith("payload"));
+    assertEquals([lines[0].level, lines[0].t, lines[0].request_id], ["info", "1", "1"]);
+    assert(lines[1].msg.startsWith("Response:\nHTTP/1.1 200 OK\r\n"));
+  }, { http: { httpDebug: "full" } }));
+
+Deno.test("http: rate limiter spaces requests; userAgent '' sends no User-Agent", async () => {
+  const { RpsLimiter } = await import("../../lib/http/rate_limiter.ts");
+  const server = await startDemoServer();
+  const state = new FakeVUState({ http: { userAgent: "" } });
+  const http = createHttpModule(state, { rateLimiter: new RpsLimiter(20) });
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < 4; i++) {
+      const res = await http.get(`${server.url}/headers`);
+      assertEquals((res.json("headers") as Record<string, string>)["User-Agent"], undefined);
+    }
+    assert(performance.now() - t0 >= 140, "4 requests at 20/s take at least 150 ms");
+  } finally {
+    http[closeModule]();
+    await server.close();
+  }
+});
