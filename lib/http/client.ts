@@ -80,8 +80,10 @@ export interface RawResult {
   tlsCipherSuite: string;
   /** k6 error code (runner.md §5.7) of a network failure; 0 otherwise. */
   errorCode: number;
-  /** Network failure message; "" otherwise. */
+  /** k6's short failure message (Response.error, `error` tag); "" otherwise. */
   error: string;
+  /** The full failure text k6 logs with "Request Failed"; "" otherwise. */
+  errorDetail: string;
   /** True when the connection came from the keep-alive pool. */
   reused: boolean;
 }
@@ -226,6 +228,7 @@ export class HttpTransport {
       tlsCipherSuite: "",
       errorCode: 0,
       error: "",
+      errorDetail: "",
       reused: false,
     };
     if (signal?.aborted) throw new InterruptedError();
@@ -247,6 +250,7 @@ export class HttpTransport {
       }
       res.errorCode = e.code;
       res.error = e.message;
+      res.errorDetail = e.detail;
       res.status = 0;
       res.body = null;
       rt.wire?.close();
@@ -275,7 +279,7 @@ export class HttpTransport {
     try {
       url = new URL(req.url);
     } catch {
-      throw new HttpError(ErrorCode.InvalidURL, `invalid URL: ${req.url}`);
+      throw new HttpError(ErrorCode.InvalidURL, `invalid URL: parse "${req.url}"`);
     }
     const https = url.protocol === "https:";
     if (!https && url.protocol !== "http:") {
@@ -294,6 +298,7 @@ export class HttpTransport {
       if (hit) {
         throw new HttpError(
           ErrorCode.BlockedHostname,
+          "hostname is blocked",
           `hostname (${host}) is in a blocked pattern (${hit.value})`,
         );
       }
@@ -352,6 +357,7 @@ export class HttpTransport {
       }
       throw new HttpError(
         ErrorCode.BlacklistedIP,
+        "ip is blacklisted",
         `IP (${ip}) is in a blacklisted range (${range})`,
       );
     }

@@ -583,12 +583,17 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     try {
       url = new URL(urlString);
     } catch {
-      throw new RequestError(ErrorCode.InvalidURL, `invalid URL: parse "${urlString}"`);
+      throw new RequestError(
+        ErrorCode.InvalidURL,
+        `invalid URL: parse "${urlString}": invalid URI for request`,
+      );
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new RequestError(
-        ErrorCode.InvalidURL,
-        `unsupported protocol scheme "${url.protocol.slice(0, -1)}"`,
+        ErrorCode.Generic,
+        `${goMethodName(method)} "${urlString}": unsupported protocol scheme "${
+          url.protocol.slice(0, -1)
+        }"`,
       );
     }
     const enc = encodeBody(body);
@@ -651,7 +656,8 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
             }
           }
         }
-        cookie = jarCookie + (cookie === "" ? "" : "; " + cookie);
+        // k6 adds the request's own cookies first, then the jar's.
+        cookie = cookie === "" ? jarCookie : cookie + "; " + jarCookie;
       }
       if (cookie !== "") headers.push("Cookie", cookie);
       if (hop > 0 && !sameHost) {
@@ -708,10 +714,11 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       if (setCookies.length > 0) p.jar.storeFromResponse(hopURL, setCookies);
       if (!redirectStatuses.has(r.status) || location === undefined) break;
       if (hop >= p.redirects) {
-        if (p.redirects > 0 && !p.redirectsSet) {
+        if (!p.redirectsSet) {
           state.logger.warn(
-            `Stopped after ${p.redirects} redirects and returned the redirection; pass ` +
-              `{ redirects: n } in request params or set global maxRedirects option`,
+            `Stopped after ${hop + 1} redirects and returned the redirection; pass ` +
+              "{ redirects: n } in request params or set global maxRedirects to silence this",
+            { url: urlString },
           );
         }
         break;
@@ -760,7 +767,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     if (r.errorCode !== 0 && r.status === 0) {
       res.error = r.error;
       res.error_code = r.errorCode;
-      reportFailure(p, method, url, r.error);
+      reportFailure(p, method, url, r.errorDetail === "" ? r.error : r.errorDetail);
       return res;
     }
     res.status = r.status;
@@ -824,7 +831,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       if (rest.length > 0) {
         state.logger.warn(
           `http.${method === "GET" ? "get" : "head"} only accepts a url and a params ` +
-            "argument, the rest of the arguments are ignored",
+            `argument (2 arguments), but ${rest.length + 2} were given`,
         );
       }
       return request(method, url, null, params);
