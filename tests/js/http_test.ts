@@ -88,7 +88,7 @@ Deno.test("http: user name tag sets url too; http.url template names", () =>
     const id = 42;
     await http.get(http.url`${server.url}/get?id=${id}`);
     assertEquals(state.emitted[1].tags.name, "${}/get?id=${}");
-    assertEquals(state.emitted[1].tags.url, `${server.url}/get?id=42`);
+    assertEquals(state.emitted[1].tags.url, "${}/get?id=${}", "url follows a set name");
     const u = new URL(server.url);
     await http.get(`http://user:pw@${u.host}/basic-auth/user/pw`);
     assertEquals(state.emitted[2].tags.name, `http://****:****@${u.host}/basic-auth/user/pw`);
@@ -345,3 +345,33 @@ Deno.test("http: rate limiter spaces requests; userAgent '' sends no User-Agent"
     await server.close();
   }
 });
+
+Deno.test("http: bad params fail like k6's parse errors (WARN + error response, or throw)", () =>
+  withModule(async (http, state, server) => {
+    const bad = await http.post(`${server.url}/post`, 42 as never);
+    assertEquals([bad.status, bad.error_code, bad.error], [
+      0,
+      0,
+      "unknown request body type number",
+    ]);
+    const comp = await http.post(`${server.url}/post`, "x", { compression: "lz4" });
+    assertEquals(
+      comp.error,
+      "unknown compression algorithm lz4, supported algorithms are [gzip deflate br zstd]",
+    );
+    const warnings = state.logs().filter((l) => l.msg === "Request Failed").map((l) => l.error);
+    assertEquals(warnings, [bad.error, comp.error]);
+    assertEquals(state.emitted.length, 0, "nothing was sent");
+    await assertRejects(
+      () => http.get(`${server.url}/get`, { responseCallback: 5 as never, throw: true }),
+      Error,
+      "unsupported responseCallback",
+    );
+    const nested = await http.post(`${server.url}/post`, { a: { b: 1 } });
+    assertEquals(nested.request.body, "a=");
+    assert(
+      state.logs().some((l) =>
+        l.msg.startsWith("cannot urlencode a nested map[string]interface {}")
+      ),
+    );
+  }));
