@@ -1,7 +1,8 @@
 /**
- * Maps network failures to k6's error codes and messages (runner.md §5.7). The messages follow
- * the shape of Go's net errors that k6 users grep for ("connect: connection refused", "no such
- * host"), without pretending to be byte-identical.
+ * Maps network failures to k6's error codes and messages (runner.md §5.7). Each error has two
+ * texts, as in k6: `message` is k6's short, low-cardinality text (the Response's `error` and
+ * the `error` tag: "dial: connection refused"), `detail` the full Go-style text that k6 logs
+ * in the "Request Failed" warning ("dial tcp 127.0.0.1:1: connect: connection refused").
  * @module
  */
 
@@ -30,10 +31,12 @@ export const ErrorCode = {
 /** A failure with its k6 code; thrown inside the client, turned into a result at the edge. */
 export class HttpError extends Error {
   readonly code: number;
-  constructor(code: number, message: string) {
+  readonly detail: string;
+  constructor(code: number, message: string, detail?: string) {
     super(message);
     this.name = "HttpError";
     this.code = code;
+    this.detail = detail ?? message;
   }
 }
 
@@ -60,36 +63,55 @@ export function classifyError(err: unknown, phase: Phase, host: string, addr: st
   const name = typeof e?.name === "string" ? e.name : "";
   const msg = typeof e?.message === "string" ? e.message : String(err);
   const op = phase === "dial" ? `dial tcp ${addr}: connect` : phase === "write" ? "write" : "read";
+  const goOp = phase === "write" ? "write" : "read";
   if (code === "ECONNREFUSED" || name === "ConnectionRefused") {
-    return new HttpError(ErrorCode.ConnectionRefused, `${op}: connection refused`);
+    return new HttpError(
+      ErrorCode.ConnectionRefused,
+      "dial: connection refused",
+      `${op}: connection refused`,
+    );
   }
   if (code === "ECONNRESET" || name === "ConnectionReset") {
-    return new HttpError(ErrorCode.ConnectionReset, `${op}: connection reset by peer`);
+    return new HttpError(
+      ErrorCode.ConnectionReset,
+      `${goOp}: connection reset by peer`,
+      `${op}: connection reset by peer`,
+    );
   }
   if (code === "EPIPE" || name === "BrokenPipe") {
-    return new HttpError(ErrorCode.BrokenPipe, "write: broken pipe");
+    return new HttpError(ErrorCode.BrokenPipe, "write: broken pipe", `${op}: broken pipe`);
   }
   if (
     code === "ENOTFOUND" || code === "EAI_NONAME" ||
     msg.includes("failed to lookup address") || msg.includes("Name or service not known")
   ) {
-    return new HttpError(ErrorCode.NoSuchHost, `lookup ${host}: no such host`);
+    return new HttpError(
+      ErrorCode.NoSuchHost,
+      "lookup: no such host",
+      `dial tcp: lookup ${host}: no such host`,
+    );
   }
   if (code === "EAI_AGAIN" || code === "EAI_FAIL") {
-    return new HttpError(ErrorCode.DNSGeneric, `lookup ${host}: ${msg}`);
+    return new HttpError(
+      ErrorCode.DNSGeneric,
+      `lookup ${host}: ${msg}`,
+      `dial tcp: lookup ${host}: ${msg}`,
+    );
   }
   if (code === "ETIMEDOUT" || name === "TimedOut") {
-    return new HttpError(ErrorCode.DialTimeout, `${op}: i/o timeout`);
+    return new HttpError(ErrorCode.DialTimeout, "dial: i/o timeout", `${op}: i/o timeout`);
   }
   if (unknownAuthority.has(code) || msg.includes("UnknownIssuer")) {
     return new HttpError(
       ErrorCode.X509UnknownAuthority,
+      "x509: unknown authority",
       "tls: failed to verify certificate: x509: certificate signed by unknown authority",
     );
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || msg.includes("NotValidForName")) {
     return new HttpError(
       ErrorCode.X509HostnameMismatch,
+      "x509: certificate doesn't match hostname",
       `tls: failed to verify certificate: x509: certificate is not valid for ${host}`,
     );
   }

@@ -80,8 +80,10 @@ export interface RawResult {
   tlsCipherSuite: string;
   /** k6 error code (runner.md §5.7) of a network failure; 0 otherwise. */
   errorCode: number;
-  /** Network failure message; "" otherwise. */
+  /** k6's short failure message (Response.error, `error` tag); "" otherwise. */
   error: string;
+  /** The full failure text k6 logs with "Request Failed"; "" otherwise. */
+  errorDetail: string;
   /** True when the connection came from the keep-alive pool. */
   reused: boolean;
 }
@@ -226,6 +228,7 @@ export class HttpTransport {
       tlsCipherSuite: "",
       errorCode: 0,
       error: "",
+      errorDetail: "",
       reused: false,
     };
     if (signal?.aborted) throw new InterruptedError();
@@ -247,6 +250,7 @@ export class HttpTransport {
       }
       res.errorCode = e.code;
       res.error = e.message;
+      res.errorDetail = e.detail;
       res.status = 0;
       res.body = null;
       rt.wire?.close();
@@ -275,7 +279,7 @@ export class HttpTransport {
     try {
       url = new URL(req.url);
     } catch {
-      throw new HttpError(ErrorCode.InvalidURL, `invalid URL: ${req.url}`);
+      throw new HttpError(ErrorCode.InvalidURL, `invalid URL: parse "${req.url}"`);
     }
     const https = url.protocol === "https:";
     if (!https && url.protocol !== "http:") {
@@ -294,6 +298,7 @@ export class HttpTransport {
       if (hit) {
         throw new HttpError(
           ErrorCode.BlockedHostname,
+          "hostname is blocked",
           `hostname (${host}) is in a blocked pattern (${hit.value})`,
         );
       }
@@ -330,15 +335,17 @@ export class HttpTransport {
   }
 
   async #resolveChecked(target: Target): Promise<string> {
-    if (this.#blacklist === null) return target.dialIP;
     let ip = target.dialIP;
     if (net.isIP(ip) === 0) {
+      // Resolving before the dial keeps DNS out of `connecting` (k6 counts it in `blocked`
+      // only) and lets blacklistIPs see the address.
       try {
-        ip = (await dns.lookup(ip)).address;
+        ip = await lookup(ip);
       } catch (err) {
         throw classifyError(err, "dial", target.host, `${ip}:${target.dialPort}`);
       }
     }
+    if (this.#blacklist === null) return ip;
     const family = net.isIP(ip) === 6 ? "ipv6" : "ipv4";
     if (this.#blacklist.check(ip, family)) {
       let range = "";
@@ -350,6 +357,7 @@ export class HttpTransport {
       }
       throw new HttpError(
         ErrorCode.BlacklistedIP,
+        "ip is blacklisted",
         `IP (${ip}) is in a blacklisted range (${range})`,
       );
     }
@@ -385,7 +393,7 @@ export class HttpTransport {
     res: RawResult,
     t0: number,
   ): Promise<void> {
-    const head = encodeRequest(req, target);
+    const head = encodeRequest(req, target, this.#opts.noConnectionReuse === true);
     for (let attempt = 0;; attempt++) {
       // Get a connection: from the pool, or dialled (then blocked includes DNS+TCP+TLS).
       let wire: Wire | undefined;
@@ -469,6 +477,21 @@ export class HttpTransport {
   }
 }
 
+/** k6's default DNS settings: cache for 5 minutes, prefer IPv4. Shared by all VUs of a process. */
+const dnsTTL = 5 * 60_000;
+const dnsCache = new Map<string, { ip: string; expires: number }>();
+
+async function lookup(host: string): Promise<string> {
+  const now = Date.now();
+  const hit = dnsCache.get(host);
+  if (hit !== undefined && hit.expires > now) return hit.ip;
+  const all = await dns.lookup(host, { all: true });
+  const v4 = all.find((a) => a.family === 4);
+  const ip = (v4 ?? all[0]).address;
+  dnsCache.set(host, { ip, expires: now + dnsTTL });
+  return ip;
+}
+
 function isResetLike(err: unknown): boolean {
   return err instanceof HttpError &&
     (err.code === ErrorCode.ConnectionReset || err.code === ErrorCode.BrokenPipe);
@@ -505,7 +528,7 @@ function needsZeroLength(method: string): boolean {
 }
 
 /** Serialises request line, headers and body into one buffer (one write, one segment). */
-function encodeRequest(req: PreparedRequest, target: Target): Uint8Array {
+function encodeRequest(req: PreparedRequest, target: Target, close: boolean): Uint8Array {
   const h = req.headers;
   let host = target.hostHeader;
   let lines = "";
@@ -530,6 +553,7 @@ function encodeRequest(req: PreparedRequest, target: Target): Uint8Array {
   const body = req.body;
   if (body !== null) text += "Content-Length: " + body.length + "\r\n";
   else if (needsZeroLength(req.method)) text += "Content-Length: 0\r\n";
+  if (close) text += "Connection: close\r\n";
   text += "\r\n";
   if (body === null || body.length === 0) return encoder.encode(text);
   // Head is ASCII in the common case; size the buffer for the worst case of UTF-8.

@@ -35,10 +35,15 @@ export function queryEscape(s: string): string {
     .replace(/%20/g, "+");
 }
 
-function formValue(v: unknown, key: string, warnings: string[]): string {
+function formValue(v: unknown, warnings: string[]): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "object") {
-    warnings.push(`the value of the form field "${key}" is an object and was sent empty`);
+    // Go's %T of the exported JS value, as k6 prints it.
+    const type = Array.isArray(v) ? "[]interface {}" : "map[string]interface {}";
+    warnings.push(
+      `cannot urlencode a nested ${type} value in a request form body; encoding it as an ` +
+        "empty value, use JSON.stringify() to send structured data",
+    );
     return "";
   }
   return String(v);
@@ -73,11 +78,13 @@ export function encodeBody(body: unknown): EncodedBody {
     return { bytes: new Uint8Array(body), contentType: "", warnings };
   }
   if (body instanceof Uint8Array) return { bytes: body, contentType: "", warnings };
-  if (ArrayBuffer.isView(body)) {
-    throw new Error("unknown request body type " + body.constructor.name);
-  }
-  if (typeof body !== "object") {
-    return { bytes: encoder.encode(String(body)), contentType: "", warnings };
+  if (ArrayBuffer.isView(body) || typeof body !== "object" || Array.isArray(body)) {
+    const type = ArrayBuffer.isView(body)
+      ? body.constructor.name
+      : Array.isArray(body)
+      ? "[]interface {}"
+      : typeof body;
+    throw new Error(`unknown request body type ${type}`);
   }
   const obj = body as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -89,7 +96,7 @@ export function encodeBody(body: unknown): EncodedBody {
     const values = Array.isArray(v) ? v : [v];
     for (const one of values) {
       if (s !== "") s += "&";
-      s += queryEscape(k) + "=" + queryEscape(formValue(one, k, warnings));
+      s += queryEscape(k) + "=" + queryEscape(formValue(one, warnings));
     }
   }
   return {
@@ -113,13 +120,10 @@ function multipart(obj: Record<string, unknown>, keys: string[], warnings: strin
       parts.push(toBytes(v.data));
       parts.push(encoder.encode("\r\n"));
     } else {
-      const values = Array.isArray(v) ? v : [v];
-      for (const one of values) {
-        parts.push(encoder.encode(
-          `--${boundary}\r\nContent-Disposition: form-data; name="${escape(k)}"\r\n\r\n` +
-            formValue(one, k, warnings) + "\r\n",
-        ));
-      }
+      parts.push(encoder.encode(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${escape(k)}"\r\n\r\n` +
+          formValue(v, warnings) + "\r\n",
+      ));
     }
   }
   parts.push(encoder.encode(`--${boundary}--\r\n`));

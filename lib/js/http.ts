@@ -402,16 +402,24 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     if (typeof params !== "object") throw new Error("invalid params: expected an object");
     const o = params as Params & Record<string, unknown>;
     if (o.headers && typeof o.headers === "object") {
+      // k6 stringifies every value as JS does (null → "null").
       for (const [k, v] of Object.entries(o.headers)) {
-        if (v === undefined || v === null) continue;
         p.headers.set(canonicalHeaderKey(k), String(v));
       }
     }
     if (o.tags && typeof o.tags === "object") {
-      for (const [k, v] of Object.entries(o.tags)) p.tags[k] = tagValue(k, v);
+      try {
+        for (const [k, v] of Object.entries(o.tags)) p.tags[k] = tagValue(k, v);
+      } catch (err) {
+        throw new RequestError(0, `invalid HTTP request metric tags: ${(err as Error).message}`);
+      }
     }
     if (o.timeout !== undefined && o.timeout !== null) {
-      p.timeout = parseDuration(o.timeout, "params.timeout");
+      try {
+        p.timeout = parseDuration(o.timeout, "params.timeout");
+      } catch (err) {
+        throw new RequestError(0, `invalid timeout value: ${(err as Error).message}`);
+      }
     }
     if (o.redirects !== undefined && o.redirects !== null) {
       p.redirects = Number(o.redirects);
@@ -419,7 +427,10 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     }
     if (o.responseType !== undefined) {
       if (o.responseType !== "text" && o.responseType !== "binary" && o.responseType !== "none") {
-        throw new Error(`invalid responseType ${JSON.stringify(o.responseType)}`);
+        throw new RequestError(
+          0,
+          `${String(o.responseType)} does not belong to ResponseType values`,
+        );
       }
       p.responseType = o.responseType;
     }
@@ -431,13 +442,12 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       }
     }
     if (o.jar !== undefined && o.jar !== null) {
-      if (!(o.jar instanceof CookieJar)) throw new Error("invalid jar: expected a http.CookieJar");
-      p.jar = o.jar.store;
+      if (o.jar instanceof CookieJar) p.jar = o.jar.store;
     }
     if ("responseCallback" in o) {
       const cb = o.responseCallback;
       if (cb !== null && cb !== undefined && !(cb instanceof ExpectedStatuses)) {
-        throw new Error("unsupported responseCallback");
+        throw new RequestError(0, "unsupported responseCallback");
       }
       p.callback = cb ?? null;
     }
@@ -445,8 +455,9 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       for (const c of o.compression.split(",")) {
         const alg = c.trim();
         if (!["gzip", "deflate", "br", "zstd"].includes(alg)) {
-          throw new Error(
-            `unknown compression algorithm ${alg}, supported algorithms are gzip, deflate, br, zstd`,
+          throw new RequestError(
+            0,
+            `unknown compression algorithm ${alg}, supported algorithms are [gzip deflate br zstd]`,
           );
         }
         p.compression.push(alg);
@@ -577,21 +588,31 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       templateName = urlArg.name;
     } else if (typeof urlArg === "string") urlString = urlArg;
     else {
-      throw new RequestError(ErrorCode.InvalidURL, `invalid URL value '${String(urlArg)}'`);
+      throw new RequestError(ErrorCode.InvalidURL, `invalid URL: '#${String(urlArg)}'`);
     }
     let url: URL;
     try {
       url = new URL(urlString);
     } catch {
-      throw new RequestError(ErrorCode.InvalidURL, `invalid URL: parse "${urlString}"`);
+      throw new RequestError(
+        ErrorCode.InvalidURL,
+        `invalid URL: parse "${urlString}": invalid URI for request`,
+      );
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new RequestError(
-        ErrorCode.InvalidURL,
-        `unsupported protocol scheme "${url.protocol.slice(0, -1)}"`,
+        ErrorCode.Generic,
+        `${goMethodName(method)} "${urlString}": unsupported protocol scheme "${
+          url.protocol.slice(0, -1)
+        }"`,
       );
     }
-    const enc = encodeBody(body);
+    let enc;
+    try {
+      enc = encodeBody(body);
+    } catch (err) {
+      throw new RequestError(0, (err as Error).message);
+    }
     for (const w of enc.warnings) state.logger.warn(w);
     const p = parseParams(params, enc.contentType);
     let bytes = enc.bytes;
@@ -618,7 +639,10 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     }
 
     const maskedURL = maskURL(urlString);
-    const userName = p.tags.name;
+    const fixedName = p.tags.name ??
+      (templateName !== undefined && templateName !== maskedURL && state.systemTags.has("name")
+        ? templateName
+        : undefined);
     const discard = p.responseType === "none";
     const deadline = performance.now() + p.timeout;
     let hopMethod = method;
@@ -651,7 +675,8 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
             }
           }
         }
-        cookie = jarCookie + (cookie === "" ? "" : "; " + cookie);
+        // k6 adds the request's own cookies first, then the jar's.
+        cookie = cookie === "" ? jarCookie : cookie + "; " + jarCookie;
       }
       if (cookie !== "") headers.push("Cookie", cookie);
       if (hop > 0 && !sameHost) {
@@ -687,10 +712,11 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       lastURLString = reqURLString;
       state.addDataSent(r.bytesSent);
       state.addDataReceived(r.bytesReceived);
+      // A name set by the user or by http.url is the name and the url of every hop (k6 ≥
+      // v0.41 keeps both low-cardinality); otherwise both are the hop's masked URL.
       const hopMasked = hop === 0 ? maskedURL : maskURL(reqURLString);
-      const nameTag = userName ??
-        (hop === 0 && templateName !== undefined ? templateName : hopMasked);
-      const urlTag = userName ?? hopMasked;
+      const nameTag = fixedName ?? hopMasked;
+      const urlTag = nameTag;
       emitTrail(r, hopMethod, nameTag, urlTag, p.tags, p.callback);
       if (state.http.httpDebug !== "") debugDump(++requestCounter, prepared, r, p.tags);
       if (r.errorCode !== 0 && r.status === 0) {
@@ -708,10 +734,11 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       if (setCookies.length > 0) p.jar.storeFromResponse(hopURL, setCookies);
       if (!redirectStatuses.has(r.status) || location === undefined) break;
       if (hop >= p.redirects) {
-        if (p.redirects > 0 && !p.redirectsSet) {
+        if (!p.redirectsSet) {
           state.logger.warn(
-            `Stopped after ${p.redirects} redirects and returned the redirection; pass ` +
-              `{ redirects: n } in request params or set global maxRedirects option`,
+            `Stopped after ${hop + 1} redirects and returned the redirection; pass ` +
+              "{ redirects: n } in request params or set global maxRedirects to silence this",
+            { url: urlString },
           );
         }
         break;
@@ -760,7 +787,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     if (r.errorCode !== 0 && r.status === 0) {
       res.error = r.error;
       res.error_code = r.errorCode;
-      reportFailure(p, method, url, r.error);
+      reportFailure(p, method, url, r.errorDetail === "" ? r.error : r.errorDetail);
       return res;
     }
     res.status = r.status;
@@ -824,7 +851,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       if (rest.length > 0) {
         state.logger.warn(
           `http.${method === "GET" ? "get" : "head"} only accepts a url and a params ` +
-            "argument, the rest of the arguments are ignored",
+            `argument (2 arguments), but ${rest.length + 2} were given`,
         );
       }
       return request(method, url, null, params);

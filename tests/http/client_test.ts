@@ -160,19 +160,23 @@ Deno.test("client: error codes (timeout 1050, refused 1212, no such host 1101, b
     l.close();
     const refused = await t.executeRequest(get(`http://127.0.0.1:${port}/`));
     assertEquals([refused.status, refused.errorCode], [0, 1212]);
-    assertEquals(refused.error, `dial tcp 127.0.0.1:${port}: connect: connection refused`);
+    assertEquals(refused.error, "dial: connection refused");
+    assertEquals(refused.errorDetail, `dial tcp 127.0.0.1:${port}: connect: connection refused`);
     const unknown = await t.executeRequest(get("http://no-such-host.invalid/"));
     assertEquals([unknown.status, unknown.errorCode], [0, 1101]);
-    assertEquals(unknown.error, "lookup no-such-host.invalid: no such host");
+    assertEquals(unknown.error, "lookup: no such host");
+    assertEquals(unknown.errorDetail, "dial tcp: lookup no-such-host.invalid: no such host");
     const blocked = await t.executeRequest(get("http://api.blocked.test/"));
     assertEquals(blocked.errorCode, 1111);
+    assertEquals(blocked.error, "hostname is blocked");
     assertEquals(
-      blocked.error,
+      blocked.errorDetail,
       "hostname (api.blocked.test) is in a blocked pattern (*.blocked.test)",
     );
     const blacklisted = await t.executeRequest(get("http://bad.test/"));
     assertEquals(blacklisted.errorCode, 1110);
-    assertEquals(blacklisted.error, "IP (10.1.2.3) is in a blacklisted range (10.0.0.0/8)");
+    assertEquals(blacklisted.error, "ip is blacklisted");
+    assertEquals(blacklisted.errorDetail, "IP (10.1.2.3) is in a blacklisted range (10.0.0.0/8)");
   } finally {
     t.close();
     await server.close();
@@ -243,7 +247,7 @@ Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped
   try {
     const url = `https://localhost:${server.port}/get`;
     const bad = await strict.executeRequest(get(url));
-    assertEquals([bad.status, bad.errorCode], [0, 1310]);
+    assertEquals([bad.status, bad.errorCode, bad.error], [0, 1310, "x509: unknown authority"]);
     for (const t of [trusted, insecure]) {
       const r = await t.executeRequest(get(url));
       assertEquals([r.status, r.proto, r.tlsVersion], [200, "HTTP/1.1", "tls1.3"]);
@@ -261,6 +265,69 @@ Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped
     strict.close();
     trusted.close();
     insecure.close();
+    await server.close();
+  }
+});
+
+/** A one-shot raw TCP server answering every connection with `reply`, then closing. */
+function rawServer(reply: string): { url: string; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096));
+      await conn.write(new TextEncoder().encode(reply));
+      conn.close();
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      listener.close();
+      await serving.catch(() => {});
+    },
+  };
+}
+
+Deno.test("client: close-delimited body, HTTP/1.0, 101 is an error", async () => {
+  const s1 = rawServer("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end");
+  const s2 = rawServer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+  const t = new HttpTransport({});
+  try {
+    const r = await t.executeRequest(get(s1.url + "/"));
+    assertEquals([r.status, r.proto, text.decode(r.body!)], [200, "HTTP/1.0", "until the end"]);
+    const up = await t.executeRequest(get(s2.url + "/"));
+    assertEquals(up.status, 0);
+    assertEquals(up.error, "unsupported response status: 101 Switching Protocols");
+  } finally {
+    t.close();
+    await s1.close();
+    await s2.close();
+  }
+});
+
+Deno.test("client: noConnectionReuse sends Connection: close and dials every time", async () => {
+  const server = await startDemoServer();
+  const t = new HttpTransport({ noConnectionReuse: true });
+  try {
+    const a = await t.executeRequest(get(`${server.url}/headers`));
+    const b = await t.executeRequest(get(`${server.url}/headers`));
+    assertEquals([a.reused, b.reused], [false, false]);
+    assert(b.connecting > 0);
+  } finally {
+    t.close();
+    await server.close();
+  }
+});
+
+Deno.test("client: hostnames are resolved before the dial (localhost)", async () => {
+  const server = await startDemoServer();
+  const t = new HttpTransport({});
+  try {
+    const r = await t.executeRequest(get(`http://localhost:${server.port}/get`));
+    assertEquals([r.status, r.remoteIP], [200, "127.0.0.1"]);
+  } finally {
+    t.close();
     await server.close();
   }
 });
