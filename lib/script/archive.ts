@@ -243,7 +243,8 @@ class TarWriter {
 }
 
 function splitUstarName(name: string): { prefix: string; name: string } | undefined {
-  if (/[^\x00-\x7f]/.test(name)) return undefined;
+  // ustar names are bytes; anything non-ASCII goes into a PAX record instead.
+  if (encoder.encode(name).length !== name.length) return undefined;
   if (name.length <= 100) return { prefix: "", name };
   for (let i = name.length - 1; i > 0; i--) {
     if (name[i] !== "/") continue;
