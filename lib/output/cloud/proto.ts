@@ -2,12 +2,13 @@
  * The v2 cloud metrics protobuf schema (outputs-cloud.md §5.2) and a hand-written encoder for
  * its `MetricSet` request body.
  *
- * Why hand-written: measured with scripts/bench_cloud.ts against protobufjs 8 (runtime-parsed
- * schema, `Type.encode`) on the same payload, the encoder below is several times faster and
- * allocates far less, because label bytes are encoded once per series and reused on every
- * push; protobufjs has to rebuild and re-encode a plain object graph every time. The schema
- * text {@link METRICS_PROTO} is still exported so tests (and the fake ingest) decode payloads
- * with protobufjs, an independent implementation, which checks this encoder.
+ * Why hand-written: scripts/bench_cloud.ts encodes the same payload (1M samples → 10k
+ * series values, 1.7 MB) with this encoder and with protobufjs 8 (runtime-parsed schema,
+ * `fromObject` + `encode`): both produce byte-identical output; this encoder takes ~14 ms vs
+ * ~22 ms of CPU (128 vs 79 MB/s) without counting the object graph protobufjs needs built
+ * first, and needs no schema parsing at start-up. Label bytes are encoded once per series and
+ * copied on every push. The schema text {@link METRICS_PROTO} is still exported so tests and
+ * the fake ingest decode payloads with protobufjs, an independent implementation.
  *
  * @example
  * ```ts
