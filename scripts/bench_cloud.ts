@@ -63,7 +63,7 @@ const batchSize = Math.max(1, Math.floor(total / (durationMs / 50)));
 // warm-up on a separate aggregator
 new Aggregator({ periodMs: 3000, waitMs: 0 }).add(samples.slice(0, 100_000));
 let c0 = cpuMs();
-let w0 = performance.now();
+const w0 = performance.now();
 for (let i = 0; i < total; i += batchSize) agg.add(samples.slice(i, i + batchSize));
 const addCpu = cpuMs() - c0;
 const addWall = performance.now() - w0;
