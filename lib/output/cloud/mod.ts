@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { defaultConfigPath, readStoredCloudConfig } from "../../cmd/login.ts";
 import { ExitCode, invalidConfig, SpateError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { Sample } from "../../metrics/sample.ts";
@@ -558,13 +559,26 @@ export class CloudOutput implements Output {
 }
 
 /**
- * The `--out cloud` factory.
+ * The `--out cloud` factory. When the config file gave no `collectors.cloud`
+ * (`params.jsonConfig` undefined), the stored login is read from our config file, or from
+ * k6's when ours is absent (DECISIONS.md #6), so `spate cloud login` / `k6 login` users need
+ * no token in the environment.
  *
  * @example
  * ```ts
- * const output = cloudOutput(params); // throws SpateError invalid-config on a bad option
+ * const output = await cloudOutput(params); // rejects with SpateError invalid-config on a bad option
  * ```
  */
-export default function cloudOutput(params: OutputParams, deps?: CloudOutputDeps): CloudOutput {
+export default async function cloudOutput(
+  params: OutputParams,
+  deps: CloudOutputDeps & { configPath?: string } = {},
+): Promise<CloudOutput> {
+  if (params.jsonConfig === undefined) {
+    const stored = await readStoredCloudConfig({
+      configPath: deps.configPath ?? defaultConfigPath(params.env),
+      env: params.env,
+    });
+    if (stored) params = { ...params, jsonConfig: stored };
+  }
   return new CloudOutput(params, deps);
 }

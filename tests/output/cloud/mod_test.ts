@@ -37,7 +37,7 @@ Deno.test("cloud: create body, aggregated push bodies, finish with thresholds", 
       env: env(ingest, { K6_CLOUD_PROJECT_ID: "123" }),
       executionPlan: { maxVUs: 50, maxDurationSec: 330.7 },
     });
-    const out = cloudOutput(params, fast);
+    const out = await cloudOutput(params, fast);
     const th: Threshold = { source: "p(95)<500", abortOnFail: false, lastFailed: false };
     const failing = { source: "rate>0.99", abortOnFail: false, lastFailed: false };
     out.setThresholds(
@@ -133,7 +133,7 @@ Deno.test("cloud: wait period keeps recent buckets open; stop flushes them", asy
   const ingest = await startFakeIngest();
   let now = T + 5000;
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest) }), { ...fast, now: () => now });
+    const out = await cloudOutput(cloudParams({ env: env(ingest) }), { ...fast, now: () => now });
     await out.start();
     out.addMetricSamples([{ metric: m("iterations"), tags: pool.empty, time: T + 1, value: 1 }]);
     out.collectNow(); // cutoff = floor((5000-8000)/3000) → bucket 0 stays open
@@ -166,7 +166,7 @@ Deno.test("cloud: wait period keeps recent buckets open; stop flushes them", asy
 Deno.test("cloud: batches hold at most maxTimeSeriesInBatch series", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(
+    const out = await cloudOutput(
       cloudParams({ env: env(ingest, { K6_CLOUD_MAX_TIME_SERIES_IN_BATCH: "3" }) }),
       fast,
     );
@@ -205,7 +205,7 @@ Deno.test("cloud: batches hold at most maxTimeSeriesInBatch series", async () =>
 Deno.test("cloud: retries 5xx and resets with the same idempotency key", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest) }), fast);
+    const out = await cloudOutput(cloudParams({ env: env(ingest) }), fast);
     ingest.fail({ on: "create", mode: "5xx", times: 1 });
     await out.start();
     const creates = ingest.received.attempts.filter((a) => a.path === "/v1/tests");
@@ -234,7 +234,10 @@ Deno.test("cloud: retries 5xx and resets with the same idempotency key", async (
 Deno.test("cloud: a slow server hits the timeout and the request is retried", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest, { K6_CLOUD_TIMEOUT: "200ms" }) }), fast);
+    const out = await cloudOutput(
+      cloudParams({ env: env(ingest, { K6_CLOUD_TIMEOUT: "200ms" }) }),
+      fast,
+    );
     ingest.fail({ on: "create", mode: "slow", delayMs: 600, times: 1 });
     await out.start();
     assertEquals(ingest.received.creates.length, 1);
@@ -273,7 +276,7 @@ Deno.test("cloud: finish sends the mapped run_status", async () => {
   ) {
     const ingest = await startFakeIngest();
     try {
-      const out = cloudOutput(cloudParams({ env: env(ingest) }), fast);
+      const out = await cloudOutput(cloudParams({ env: env(ingest) }), fast);
       await out.start();
       await out.stop({ message: "ended", exitCode: code, abortReason: reason });
       assertEquals(ingest.received.finishes[0].body.run_status, status, reason);
@@ -287,8 +290,10 @@ Deno.test("cloud: finish sends the mapped run_status", async () => {
 Deno.test("cloud: K6_CLOUD_PUSH_REF_ID — two outputs push into one run, no create/finish", async () => {
   const ingest = await startFakeIngest();
   try {
-    const outs = [0, 1].map(() =>
-      cloudOutput(cloudParams({ env: env(ingest, { K6_CLOUD_PUSH_REF_ID: "777" }) }), fast)
+    const outs = await Promise.all(
+      [0, 1].map(() =>
+        cloudOutput(cloudParams({ env: env(ingest, { K6_CLOUD_PUSH_REF_ID: "777" }) }), fast)
+      ),
     );
     for (const o of outs) await o.start();
     assertEquals(outs[0].description(), "cloud (https://app.k6.io/runs/777)");
@@ -309,7 +314,7 @@ Deno.test("cloud: K6_CLOUD_PUSH_REF_ID — two outputs push into one run, no cre
 Deno.test("cloud: K6_CLOUDRUN_TEST_RUN_ID in -e skips create but finishes", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(
+    const out = await cloudOutput(
       cloudParams({ env: env(ingest), scriptEnv: { K6_CLOUDRUN_TEST_RUN_ID: "55" } }),
       fast,
     );
@@ -325,7 +330,7 @@ Deno.test("cloud: K6_CLOUDRUN_TEST_RUN_ID in -e skips create but finishes", asyn
 Deno.test("cloud: server 'aborted' (403/E4) stops pushing and, with stopOnError, the test", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(
+    const out = await cloudOutput(
       cloudParams({ env: env(ingest, { K6_CLOUD_STOP_ON_ERROR: "true" }) }),
       fast,
     );
@@ -355,7 +360,7 @@ Deno.test("cloud: server 'aborted' (403/E4) stops pushing and, with stopOnError,
 Deno.test("cloud: without stopOnError a server abort does not stop the test", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest) }), fast);
+    const out = await cloudOutput(cloudParams({ env: env(ingest) }), fast);
     let stopped = false;
     out.setTestRunStopCallback(() => stopped = true);
     await out.start();
@@ -375,7 +380,7 @@ Deno.test("cloud: network loss — keeps running, retries later, counts what is 
   const ingest = await startFakeIngest();
   try {
     const params = cloudParams({ env: env(ingest) });
-    const out = cloudOutput(params, fast);
+    const out = await cloudOutput(params, fast);
     await out.start();
     ingest.fail({ on: "push", mode: "reset" });
     out.addMetricSamples([
@@ -411,7 +416,10 @@ Deno.test("cloud: network loss — keeps running, retries later, counts what is 
 Deno.test("cloud: the queue of undelivered bodies is bounded", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest) }), { ...fast, maxPendingBytes: 1 });
+    const out = await cloudOutput(cloudParams({ env: env(ingest) }), {
+      ...fast,
+      maxPendingBytes: 1,
+    });
     await out.start();
     ingest.fail({ on: "push", mode: "5xx" });
     for (let i = 0; i < 3; i++) {
@@ -436,7 +444,7 @@ Deno.test("cloud: the queue of undelivered bodies is bounded", async () => {
 Deno.test("cloud: stopOnError stops the test on a push error after retries", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(
+    const out = await cloudOutput(
       cloudParams({ env: env(ingest, { K6_CLOUD_STOP_ON_ERROR: "1" }) }),
       fast,
     );
@@ -461,7 +469,7 @@ Deno.test("cloud: server config override and testRunDetails", async () => {
     config: { aggregationPeriod: "6s", testRunDetails: "https://my.grafana.net/run/9" },
   });
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest) }), fast);
+    const out = await cloudOutput(cloudParams({ env: env(ingest) }), fast);
     await out.start();
     assertEquals(out.description(), "cloud (https://my.grafana.net/run/9)");
     assertEquals(out.config.aggregationPeriod, 6000);
@@ -478,7 +486,7 @@ Deno.test("cloud: server config override and testRunDetails", async () => {
 Deno.test("cloud: archive is uploaded as multipart when set", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest) }), fast);
+    const out = await cloudOutput(cloudParams({ env: env(ingest) }), fast);
     out.setArchive(new Uint8Array([1, 2, 3]));
     await out.start();
     await out.stop(null);
@@ -495,10 +503,10 @@ Deno.test("cloud: archive is uploaded as multipart when set", async () => {
   }
 });
 
-Deno.test("cloud: construction validates system tags and finite duration", () => {
+Deno.test("cloud: construction validates system tags and finite duration", async () => {
   let err: unknown;
   try {
-    cloudOutput(
+    await cloudOutput(
       cloudParams({ env: { K6_CLOUD_TOKEN: "t" }, options: { systemTags: ["name", "status"] } }),
     );
   } catch (e) {
@@ -509,7 +517,7 @@ Deno.test("cloud: construction validates system tags and finite duration", () =>
     "the cloud output needs the following system tags enabled: method, error, check, group",
   );
   try {
-    cloudOutput(cloudParams({
+    await cloudOutput(cloudParams({
       env: { K6_CLOUD_TOKEN: "t" },
       executionPlan: { maxVUs: 1, maxDurationSec: Infinity },
     }));
@@ -525,7 +533,10 @@ Deno.test("cloud: construction validates system tags and finite duration", () =>
 Deno.test("cloud: invalid token → create fails with a clear error", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest, { K6_CLOUD_TOKEN: "wrong" }) }), fast);
+    const out = await cloudOutput(
+      cloudParams({ env: env(ingest, { K6_CLOUD_TOKEN: "wrong" }) }),
+      fast,
+    );
     let msg = "";
     try {
       await out.start();
@@ -537,5 +548,20 @@ Deno.test("cloud: invalid token → create fails with a clear error", async () =
     await out.stop(null);
   } finally {
     await ingest.close();
+  }
+});
+
+Deno.test("cloud: token from the stored login (k6's config file when ours is absent)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/k6`);
+    await Deno.writeTextFile(
+      `${dir}/k6/config.json`,
+      JSON.stringify({ collectors: { cloud: { token: "stored-token", projectID: 4 } } }),
+    );
+    const out = await cloudOutput(cloudParams({ env: { XDG_CONFIG_HOME: dir } }));
+    assertEquals([out.config.token, out.config.projectID], ["stored-token", 4]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

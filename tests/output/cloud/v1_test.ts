@@ -79,7 +79,9 @@ Deno.test("v1: IQR bounds — interpolation below the algo threshold, select abo
 Deno.test("v1: unaggregated payloads (Point, Points for HTTP and iteration trails)", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(cloudParams({ env: env(ingest, { K6_CLOUD_NO_COMPRESS: "true" }) }));
+    const out = await cloudOutput(
+      cloudParams({ env: env(ingest, { K6_CLOUD_NO_COMPRESS: "true" }) }),
+    );
     await out.start();
     const tags = pool.intern({ method: "GET", name: "https://x/?a&b", status: "200" });
     out.addMetricSamples([
@@ -153,7 +155,7 @@ Deno.test("v1: unaggregated payloads (Point, Points for HTTP and iteration trail
 Deno.test("v1: aggregation with outliers sent raw, gzip, chunking by maxMetricSamplesPerPackage", async () => {
   const ingest = await startFakeIngest();
   try {
-    const out = cloudOutput(
+    const out = await cloudOutput(
       cloudParams({
         env: env(ingest, {
           K6_CLOUD_AGGREGATION_PERIOD: "3s",
