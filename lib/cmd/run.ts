@@ -30,6 +30,7 @@ import { OutputManager } from "../output/manager.ts";
 import { createOutputs } from "../output/registry.ts";
 import type { AbortReason, TestRunError } from "../output/types.ts";
 import { type LoadedScript, loadScript } from "../script/loader.ts";
+import { openArchiveIfAny } from "../script/archive_run.ts";
 import { renderTextSummary } from "../summary/text.ts";
 import { toSummaryExport } from "../summary/export.ts";
 import { applyHandleSummaryResult } from "../summary/handle.ts";
@@ -70,6 +71,16 @@ export function processEnvironment(): RunEnvironment {
   };
 }
 
+/** The result of {@link TestRun.prepare}. */
+export interface PreparedTest {
+  script: LoadedScript;
+  config: RunConfig;
+  /** Files opened during the options pass. */
+  files: Array<[string, Uint8Array]>;
+  /** `-e` values (and an archive's env). */
+  cliEnv: Record<string, string>;
+}
+
 /** A run's first error decides its exit code (runner.md §3.7). */
 interface RunError extends TestRunError {
   readonly abortReason?: AbortReason;
@@ -88,7 +99,8 @@ export async function runTest(
   }
 }
 
-class TestRun {
+/** One test run; `prepare()` alone serves `archive` and `inspect`. */
+export class TestRun {
   readonly #scriptArg: string;
   readonly #flags: CliFlags;
   readonly #env: RunEnvironment;
@@ -146,17 +158,25 @@ class TestRun {
       "NO_COLOR" in this.#env.env);
   }
 
-  async execute(): Promise<number> {
+  /**
+   * Steps 1–3 of the life cycle: load the script (or archive) and the config file, run the
+   * options pass in a sandboxed host, consolidate and validate. Used by `run`, `archive` and
+   * `inspect`.
+   */
+  async prepare(): Promise<PreparedTest> {
     const flags = this.#flags;
     const env = this.#env.env;
-    // 1. Load the script and the config file.
+    // 1. Load the script (or the archive) and the config file.
     const file = loadConfigFile({ flagPath: flags.config, env });
-    const script = await loadScript(this.#scriptArg, this.#env.cwd);
+    const archive = await openArchiveIfAny(this.#scriptArg, this.#env.cwd, flags.type);
+    if (archive) this.#tempDirs.push(archive.dir);
+    const script = await loadScript(archive?.scriptPath ?? this.#scriptArg, this.#env.cwd);
     const includeSystemEnv = flags.includeSystemEnvVars ??
       (env.K6_INCLUDE_SYSTEM_ENV_VARS === undefined
         ? true
         : env.K6_INCLUDE_SYSTEM_ENV_VARS !== "false");
-    const scriptEnv = { ...(includeSystemEnv ? env : {}), ...(flags.env ?? {}) };
+    const cliEnv = { ...(archive?.env ?? {}), ...(flags.env ?? {}) };
+    const scriptEnv = { ...(includeSystemEnv ? env : {}), ...cliEnv };
 
     // 2. Options pass in a sandboxed host that may read the script's folder.
     const scriptDir = script.path.replace(/\/[^/]*$/, "") || "/";
@@ -187,9 +207,10 @@ class TestRun {
     const { config, warnings } = consolidate({
       fileConfig: file.config,
       filePath: file.path,
-      script: pass.options ?? {},
+      // An archive carries the options consolidated when it was made (k6 reads them so).
+      script: archive ? archive.options : pass.options ?? {},
       env,
-      cli: flags,
+      cli: { ...flags, env: cliEnv },
       exportedFunctions: exported,
     });
     this.#config = config;
@@ -206,6 +227,13 @@ class TestRun {
       perGroupAndScenario: config.summaryMode === "full",
       logger: this.#logger,
     });
+    return { script, config, files: pass.files, cliEnv };
+  }
+
+  async execute(): Promise<number> {
+    const env = this.#env.env;
+    const { script, config, files } = await this.prepare();
+    const pass = { files };
     const plan = executionPlan(config.scenarios);
 
     // 4. Outputs, banner.
@@ -249,7 +277,7 @@ class TestRun {
     const hostConfig = this.#hostConfig(script, config.scriptEnv, config);
     const hostCount = Math.max(1, Math.min(hostsWanted(env), Math.ceil(plan.maxVUs / 50)));
     // The first host did the options pass with read access (now revoked); it keeps its config.
-    first.configure(hostConfig);
+    this.#hosts[0].configure(hostConfig);
     const shadow = this.#shadowInit(config);
     for (const h of this.#hosts) (h.io as IoService | undefined)?.reconfigure(shadow);
     if (script.mode === "worker") {
@@ -799,7 +827,10 @@ class TestRun {
     return lines.length ? `\n\n  █ OUTPUTS \n\n${lines.join("\n")}` : "";
   }
 
+  readonly #tempDirs: string[] = [];
+
   async cleanup(): Promise<void> {
+    for (const dir of this.#tempDirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
     for (const t of this.#timers) clearInterval(t);
     if (this.#progressTimer !== undefined) clearInterval(this.#progressTimer);
     for (const [sig, h] of this.#signals) Deno.removeSignalListener(sig, h);
