@@ -153,17 +153,17 @@ export function parseOpenTelemetryConfig(
       ? parseHeaderList(json.headers, j("headers"))
       : jsonStringMap(json.headers, j("headers"));
   }
+  if (json.exporterType !== undefined) {
+    cfg.exporterProtocol = legacyExporterType(
+      jsonString(json.exporterType, j("exporterType")),
+      j("exporterType"),
+    );
+    warn(`${j("exporterType")} is deprecated, use exporterProtocol (grpc|http/protobuf)`);
+  }
   // Environment. OTEL_SERVICE_NAME is the standard variable, below k6's own.
   if (env.OTEL_SERVICE_NAME !== undefined) cfg.serviceName = env.OTEL_SERVICE_NAME;
   if (env.K6_OTEL_EXPORTER_TYPE !== undefined) {
-    // k6 v1.x spelling, removed in v2: grpc | http.
-    const type = env.K6_OTEL_EXPORTER_TYPE.trim();
-    if (type !== "grpc" && type !== "http") {
-      throw invalidConfig(
-        `invalid K6_OTEL_EXPORTER_TYPE ${JSON.stringify(type)}: expected grpc or http`,
-      );
-    }
-    cfg.exporterProtocol = type === "http" ? "http/protobuf" : "grpc";
+    cfg.exporterProtocol = legacyExporterType(env.K6_OTEL_EXPORTER_TYPE, "K6_OTEL_EXPORTER_TYPE");
     warn("K6_OTEL_EXPORTER_TYPE is deprecated, use K6_OTEL_EXPORTER_PROTOCOL (grpc|http/protobuf)");
   }
   for (const [key, name] of strings) if (env[name] !== undefined) set[key] = env[name];
@@ -177,30 +177,44 @@ export function parseOpenTelemetryConfig(
     cfg.headers = parseHeaderList(env.K6_OTEL_HEADERS, "K6_OTEL_HEADERS");
   }
 
+  const invalid = (why: string) =>
+    invalidConfig(`error validating OpenTelemetry output config: ${why}`);
+  if (cfg.serviceName === "") throw invalid("providing service name is required");
+  if (cfg.serviceVersion === "") throw invalid("providing service version is required");
   if (cfg.exporterProtocol !== "grpc" && cfg.exporterProtocol !== "http/protobuf") {
-    throw invalidConfig(
-      `invalid exporter protocol ${JSON.stringify(cfg.exporterProtocol)} for ` +
-        `K6_OTEL_EXPORTER_PROTOCOL: expected grpc or http/protobuf`,
+    throw invalid(
+      `unsupported exporter protocol ${JSON.stringify(cfg.exporterProtocol)} ` +
+        `(K6_OTEL_EXPORTER_PROTOCOL), only "grpc" and "http/protobuf" are supported`,
     );
   }
   for (const [key, name] of durations) {
-    if (!((set[key] as number) > 0)) {
-      throw invalidConfig(`invalid ${name} ${set[key]}ms: it must be positive`);
-    }
+    if (!((set[key] as number) > 0)) throw invalid(`${name} must be positive, got ${set[key]}ms`);
   }
-  for (
-    const [key, name] of [
-      ["httpExporterEndpoint", "K6_OTEL_HTTP_EXPORTER_ENDPOINT"],
-      ["grpcExporterEndpoint", "K6_OTEL_GRPC_EXPORTER_ENDPOINT"],
-    ] as const
-  ) {
-    if (/^[a-z]+:\/\//i.test(cfg[key]) || cfg[key] === "") {
-      throw invalidConfig(
-        `invalid ${name} ${JSON.stringify(cfg[key])}: expected host:port without a scheme`,
+  if (cfg.exporterProtocol === "grpc" && cfg.grpcExporterEndpoint === "") {
+    throw invalid("gRPC exporter endpoint is required");
+  }
+  if (cfg.exporterProtocol === "http/protobuf") {
+    if (cfg.httpExporterEndpoint === "") throw invalid("HTTP exporter endpoint is required");
+    if (/^https?:\/\//.test(cfg.httpExporterEndpoint)) {
+      throw invalid(
+        `HTTP exporter endpoint must only be host and port, no scheme ` +
+          `(K6_OTEL_HTTP_EXPORTER_ENDPOINT=${JSON.stringify(cfg.httpExporterEndpoint)})`,
       );
     }
   }
   return cfg as OpenTelemetryConfig;
+}
+
+/**
+ * k6 v1.x spelling (`grpc` | `http`), removed in k6 v2; accepted here as an alias with a warning
+ * (DECISIONS.md §1: v1 spellings stay accepted).
+ */
+function legacyExporterType(value: string, field: string): string {
+  const type = value.trim();
+  if (type !== "grpc" && type !== "http") {
+    throw invalidConfig(`invalid ${field} ${JSON.stringify(type)}: expected grpc or http`);
+  }
+  return type === "http" ? "http/protobuf" : "grpc";
 }
 
 /** `k1=v1,k2=v2` with URL-unescaped keys and values (k6 / OTEL_EXPORTER_OTLP_HEADERS style). */
@@ -386,7 +400,14 @@ export class OpenTelemetryOutput implements Output {
   }
 
   description(): string {
-    return `opentelemetry (${this.config.exporterProtocol}, ${exporterURL(this.config)})`;
+    // k6's format: "opentelemetry (http/protobuf, https://host:4318/v1/metrics)" or
+    // "opentelemetry (grpc (insecure), host:4317)".
+    const c = this.config;
+    if (c.exporterProtocol === "grpc") {
+      return `opentelemetry (grpc${c.grpcExporterInsecure ? " (insecure)" : ""}, ` +
+        `${c.grpcExporterEndpoint})`;
+    }
+    return `opentelemetry (http/protobuf, ${exporterURL(c)})`;
   }
 
   start(): Promise<void> {

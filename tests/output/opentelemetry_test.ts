@@ -199,16 +199,26 @@ Deno.test("opentelemetry config: JSON < OTEL_SERVICE_NAME < K6_OTEL_*, headers, 
 
 Deno.test("opentelemetry config: errors name the field and value", () => {
   const cases: [Record<string, string>, string][] = [
-    [{ K6_OTEL_EXPORTER_PROTOCOL: "http/json" }, 'invalid exporter protocol "http/json"'],
+    [
+      { K6_OTEL_EXPORTER_PROTOCOL: "http/json" },
+      'error validating OpenTelemetry output config: unsupported exporter protocol "http/json"',
+    ],
+    [{ K6_OTEL_SERVICE_NAME: "" }, "providing service name is required"],
     [{ K6_OTEL_EXPORTER_TYPE: "udp" }, 'invalid K6_OTEL_EXPORTER_TYPE "udp"'],
     [{ K6_OTEL_FLUSH_INTERVAL: "soon" }, 'invalid duration "soon" for K6_OTEL_FLUSH_INTERVAL'],
-    [{ K6_OTEL_EXPORT_INTERVAL: "0s" }, "invalid K6_OTEL_EXPORT_INTERVAL 0ms"],
+    [{ K6_OTEL_EXPORT_INTERVAL: "0s" }, "K6_OTEL_EXPORT_INTERVAL must be positive, got 0ms"],
     [
       { K6_OTEL_HTTP_EXPORTER_INSECURE: "nope" },
       'invalid boolean "nope" for K6_OTEL_HTTP_EXPORTER_INSECURE',
     ],
     [{ K6_OTEL_HEADERS: "novalue" }, 'invalid K6_OTEL_HEADERS entry "novalue"'],
-    [{ K6_OTEL_HTTP_EXPORTER_ENDPOINT: "http://h:4318" }, "expected host:port without a scheme"],
+    [
+      {
+        K6_OTEL_EXPORTER_PROTOCOL: "http/protobuf",
+        K6_OTEL_HTTP_EXPORTER_ENDPOINT: "http://h:4318",
+      },
+      "HTTP exporter endpoint must only be host and port, no scheme",
+    ],
   ];
   for (const [env, text] of cases) {
     const err = assertThrows(() => parseOpenTelemetryConfig({ env }), SpateError);
@@ -262,6 +272,7 @@ Deno.test("opentelemetry e2e grpc: same mapping over OTLP/gRPC with metadata", a
     assertEquals(req.headers["x-tenant"], "t2");
     assertEquals(req.headers["authorization"], `Basic ${btoa("u:p")}`);
     assertMapping(req.body, "", "k6");
+    assertEquals(output.description(), `opentelemetry (grpc (insecure), ${otlp.grpcEndpoint})`);
     assertEquals(output.stats!(), { droppedSamples: 0 });
   } finally {
     await otlp.stop();
