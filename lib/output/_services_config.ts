@@ -93,3 +93,18 @@ export function basicAuthToken(username: string, password: string): string {
   }
   return btoa(binary);
 }
+
+/**
+ * One line for an error and its causes (`fetch failed: Connection refused (os error 111)`):
+ * fetch puts the useful part in `cause`.
+ */
+export function errorChain(err: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
+    const msg = cur instanceof Error ? cur.message : String(cur);
+    if (msg && !parts.includes(msg)) parts.push(msg);
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return parts.join(": ");
+}

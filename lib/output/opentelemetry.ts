@@ -40,6 +40,7 @@ import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.t
 import { BoundedSampleBuffer, NonOverlappingFlusher } from "./_rw_buffer.ts";
 import {
   basicAuthToken,
+  errorChain,
   jsonObject,
   jsonString,
   jsonStringMap,
@@ -271,7 +272,7 @@ class AccountingExporter implements PushMetricExporter {
     this.#inner.export(metrics, (result) => {
       this.#onResult(
         result.code === EXPORT_SUCCESS,
-        result.error ? errorMessage(result.error) : "export failed",
+        result.error ? errorChain(result.error) : "export failed",
       );
       resultCallback(result);
     });

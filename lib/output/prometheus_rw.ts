@@ -24,9 +24,9 @@
 import { Buffer } from "node:buffer";
 import * as https from "node:https";
 import protobuf from "protobufjs";
-import { errorMessage, invalidConfig, SpateError } from "../errors.ts";
+import { invalidConfig, SpateError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { parseDuration } from "../config/duration.ts";
+import { formatDuration, parseDuration } from "../config/duration.ts";
 import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
@@ -34,6 +34,7 @@ import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.t
 import { BoundedSampleBuffer, NonOverlappingFlusher } from "./_rw_buffer.ts";
 import {
   basicAuthToken,
+  errorChain,
   jsonObject,
   jsonString,
   jsonStringMap,
@@ -153,21 +154,22 @@ export function parsePrometheusRWConfig(
   // Environment.
   const e = (name: string): string | undefined => env[ENV + name];
   if (e("SERVER_URL") !== undefined) url = e("SERVER_URL")!;
-  if (e("HTTP_HEADERS") !== undefined) {
-    for (const pair of e("HTTP_HEADERS")!.split(",")) {
-      if (pair.trim() === "") continue;
-      const at = pair.indexOf(":");
-      if (at <= 0) {
-        throw invalidConfig(
-          `invalid ${ENV}HTTP_HEADERS entry ${JSON.stringify(pair)}: expected name:value`,
-        );
-      }
-      headers[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
-    }
-  }
+  // K6_PROMETHEUS_RW_HEADERS_<Name> first, then K6_PROMETHEUS_RW_HTTP_HEADERS over them (k6's order).
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith(ENV + "HEADERS_") && name.length > (ENV + "HEADERS_").length) {
       headers[name.slice((ENV + "HEADERS_").length)] = value;
+    }
+  }
+  if (e("HTTP_HEADERS") !== undefined) {
+    for (const pair of e("HTTP_HEADERS")!.split(",")) {
+      const parts = pair.split(":");
+      if (parts.length !== 2) {
+        throw invalidConfig(
+          `the provided header (${pair}) in ${ENV}HTTP_HEADERS does not respect the expected ` +
+            `format <header key>:<value>`,
+        );
+      }
+      headers[parts[0]] = parts[1];
     }
   }
   if (e("INSECURE_SKIP_TLS_VERIFY") !== undefined) {
@@ -863,8 +865,11 @@ export class PrometheusRWOutput implements Output {
       () => this.#flush(),
       (took) =>
         this.#logger.warn(
-          "Remote write took longer than the push interval, samples may be dropped",
-          { took: `${Math.round(took)}ms`, pushInterval: `${config.pushInterval}ms` },
+          `Successful flushed time series to remote write endpoint but it took ` +
+            `${formatDuration(took)} while flush period is ${
+              formatDuration(config.pushInterval)
+            }. ` +
+            `Some samples may be dropped.`,
         ),
     );
   }
@@ -927,8 +932,9 @@ export class PrometheusRWOutput implements Output {
     } catch (err) {
       this.#failedPushes++;
       this.#failedSamples += sampleCount;
-      this.#lastError = this.#redactor.redact(errorMessage(err));
-      this.#logger.warn("Failed to send the time series data to the endpoint", {
+      this.#lastError = this.#redactor.redact(errorChain(err));
+      // k6 logs this at error level; the run goes on (no retry).
+      this.#logger.error("Failed to send the time series data to the endpoint", {
         error: this.#lastError,
         url: this.#target.href,
       });

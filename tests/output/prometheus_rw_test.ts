@@ -74,7 +74,7 @@ Deno.test("prometheus-rw config: JSON < env, headers, features, legacy native fl
     env: {
       K6_PROMETHEUS_RW_SERVER_URL: "http://env:9090/api/v1/write",
       K6_PROMETHEUS_RW_TREND_STATS: "p(99.9),max,count",
-      K6_PROMETHEUS_RW_HTTP_HEADERS: "X-Both:env-list, X-List:a",
+      K6_PROMETHEUS_RW_HTTP_HEADERS: "X-Both:env-list,X-List:a",
       "K6_PROMETHEUS_RW_HEADERS_X-Both": "env-single",
       K6_PROMETHEUS_RW_INSECURE_SKIP_TLS_VERIFY: "T",
       K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM: "true",
@@ -84,7 +84,8 @@ Deno.test("prometheus-rw config: JSON < env, headers, features, legacy native fl
   assertEquals(cfg.url, "http://env:9090/api/v1/write");
   assertEquals(cfg.pushInterval, 2000);
   assertEquals(cfg.trendStats, ["p(99.9)", "max", "count"]);
-  assertEquals(cfg.headers, { "X-From-Json": "1", "X-Both": "env-single", "X-List": "a" });
+  // HEADERS_<Name> first, HTTP_HEADERS over them, as k6 does.
+  assertEquals(cfg.headers, { "X-From-Json": "1", "X-Both": "env-list", "X-List": "a" });
   assertEquals(cfg.username, "jsonuser");
   assertEquals(cfg.staleMarkers, true);
   assertEquals(cfg.insecureSkipTLSVerify, true);
@@ -290,16 +291,18 @@ Deno.test("prometheus-rw e2e: native histograms reach Prometheus", async () => {
   }
 });
 
-Deno.test("prometheus-rw: server down at start → warnings, run continues, stats count", async () => {
+Deno.test("prometheus-rw: server down at start → logged, run continues, stats count", async () => {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   const { output, lines, samples } = await run({
     K6_PROMETHEUS_RW_SERVER_URL: `http://127.0.0.1:${port}/api/v1/write`,
   });
-  const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warning");
-  assertEquals(warnings.length, 1);
-  assertEquals(warnings[0].msg, "Failed to send the time series data to the endpoint");
+  // k6 logs failed pushes at error level and carries on.
+  const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level === "error");
+  assertEquals(errors.length, 1);
+  assertEquals(errors[0].msg, "Failed to send the time series data to the endpoint");
+  assertStringIncludes(errors[0].error, "Connection refused");
   const stats = output.stats!();
   assertEquals(stats.droppedSamples, samples.length);
   assertStringIncludes(stats.note!, "1 of 1 pushes failed");
