@@ -359,3 +359,35 @@ Deno.test("opentelemetry: credentials never in description(), logs or stats", as
     await otlp.stop();
   }
 });
+
+Deno.test("opentelemetry https: tlsInsecureSkipVerify reaches a self-signed collector", async () => {
+  const dir = new URL("../fixtures/tls/", import.meta.url);
+  const cert = await Deno.readTextFile(new URL("selfsigned.crt", dir));
+  const key = await Deno.readTextFile(new URL("selfsigned.key", dir));
+  const paths: string[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert, key, onListen() {} },
+    async (req) => {
+      await req.arrayBuffer();
+      paths.push(new URL(req.url).pathname);
+      return new Response(new Uint8Array(0), {
+        headers: { "content-type": "application/x-protobuf" },
+      });
+    },
+  );
+  try {
+    const env = {
+      K6_OTEL_EXPORTER_PROTOCOL: "http/protobuf",
+      K6_OTEL_HTTP_EXPORTER_ENDPOINT: `127.0.0.1:${server.addr.port}`,
+      K6_OTEL_EXPORT_INTERVAL: "2s",
+    };
+    const ok = await run({ ...env, K6_OTEL_TLS_INSECURE_SKIP_VERIFY: "true" });
+    assertEquals(paths, ["/v1/metrics"]);
+    assertEquals(ok.output.stats!(), { droppedSamples: 0 });
+    const refused = await run(env);
+    assertEquals(paths.length, 1, "an unverified certificate must not be accepted by default");
+    assertEquals(refused.output.stats!().droppedSamples, refused.samples.length);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -361,3 +361,52 @@ Deno.test("prometheus-rw: credentials never in description(), logs or stats", as
     await cap.server.shutdown();
   }
 });
+
+Deno.test("prometheus-rw https: insecureSkipTLSVerify reaches a self-signed server, else fails", async () => {
+  const dir = new URL("../fixtures/tls/", import.meta.url);
+  const cert = await Deno.readTextFile(new URL("selfsigned.crt", dir));
+  const key = await Deno.readTextFile(new URL("selfsigned.key", dir));
+  const bodies: Uint8Array[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert, key, onListen() {} },
+    async (req) => {
+      bodies.push(new Uint8Array(await req.arrayBuffer()));
+      return new Response(null, { status: 204 });
+    },
+  );
+  try {
+    const url = `https://127.0.0.1:${server.addr.port}/api/v1/write`;
+    const ok = await run({
+      K6_PROMETHEUS_RW_SERVER_URL: url,
+      K6_PROMETHEUS_RW_INSECURE_SKIP_TLS_VERIFY: "true",
+    });
+    assertEquals(ok.output.stats!(), { droppedSamples: 0 });
+    assertEquals(bodies.length, 1);
+    assert(decodeWriteRequest(snappyUncompress(bodies[0])).timeseries.length > 0);
+
+    const refused = await run({ K6_PROMETHEUS_RW_SERVER_URL: url });
+    assertEquals(bodies.length, 1, "an unverified certificate must not be accepted by default");
+    assertEquals(refused.output.stats!().droppedSamples, refused.samples.length);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("prometheus-rw e2e: stale markers end every series in Prometheus", async () => {
+  const prom = await startPrometheus();
+  try {
+    await run({
+      K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl,
+      K6_PROMETHEUS_RW_STALE_MARKERS: "true",
+    });
+    await new Promise((r) => setTimeout(r, 20)); // query after the marker's now+1ms timestamp
+    assertEquals(await prom.query("k6_vus"), []);
+    assertEquals(await prom.query("k6_http_reqs_total"), []);
+    // The data point sent before the marker is still stored (one point per flush: the last
+    // gauge value).
+    const before = await prom.query("max_over_time(k6_vus[5m])");
+    assertEquals(parseFloat(before[0].value![1]), 3);
+  } finally {
+    await prom.stop();
+  }
+});
