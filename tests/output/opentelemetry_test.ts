@@ -391,3 +391,26 @@ Deno.test("opentelemetry https: tlsInsecureSkipVerify reaches a self-signed coll
     await server.shutdown();
   }
 });
+
+Deno.test("fake OTLP receiver is strict: wrong path, content type and malformed bodies are rejected", async () => {
+  const otlp = await startFakeOtlp();
+  try {
+    const post = async (path: string, type: string, body: Uint8Array<ArrayBuffer>) => {
+      const res = await fetch(`http://${otlp.httpEndpoint}${path}`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body,
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+    assertEquals(await post("/v1/metrics", "application/json", new Uint8Array(0)), 415);
+    assertEquals(await post("/v1/other", "application/x-protobuf", new Uint8Array(0)), 404);
+    assertEquals(await post("/v1/metrics", "application/x-protobuf", garbage), 400);
+    assertEquals(otlp.requests, []);
+    assertEquals(otlp.rejected.length, 3);
+  } finally {
+    await otlp.stop();
+  }
+});
