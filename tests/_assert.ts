@@ -5,19 +5,24 @@
  */
 import nodeAssert from "node:assert/strict";
 
+// Newer @types/node (pulled in by npm packages such as @grpc/grpc-js) declares the message as
+// `string | Error | function` without `undefined` under strict overloads; undefined is what
+// node:assert takes to mean "default message", so it is passed through unchanged.
+type Message = string;
+
 /** Fails unless `actual` deep-equals `expected`. */
 export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, msg);
+  nodeAssert.deepStrictEqual(actual, expected, msg as Message);
 }
 
 /** Fails when `actual` deep-equals `expected`. */
 export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
-  nodeAssert.notDeepStrictEqual(actual, expected, msg);
+  nodeAssert.notDeepStrictEqual(actual, expected, msg as Message);
 }
 
 /** Fails unless `cond` is truthy. */
 export function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
+  nodeAssert.ok(cond, msg as Message);
 }
 
 /** Fails unless `text` contains `part`. */
@@ -31,7 +36,7 @@ export function assertStringIncludes(text: string, part: string, msg?: string): 
 
 /** Fails unless `text` matches `re`. */
 export function assertMatch(text: string, re: RegExp, msg?: string): void {
-  nodeAssert.match(text, re, msg);
+  nodeAssert.match(text, re, msg as Message);
 }
 
 /** Fails unless `a` and `b` differ by at most `tolerance`. */
