@@ -4,7 +4,13 @@
  * @module
  */
 import { main } from "./lib/cmd/main.ts";
+import { startHostWorker } from "./lib/vu/host_worker.ts";
 
-if (import.meta.main) {
+// A `deno bundle` file is also its own VU host Worker entry (see lib/vu/host.ts).
+const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+  "undefined";
+if (inWorker) {
+  startHostWorker();
+} else if (import.meta.main) {
   Deno.exit(await main(Deno.args));
 }

@@ -91,7 +91,51 @@ export interface CallResult {
   aborted?: boolean;
 }
 
-const workerUrl = new URL("./host_worker.ts", import.meta.url);
+/**
+ * Where VU host Workers start. From source: lib/vu/host_worker_main.ts. In a `deno bundle`
+ * file everything is one module, so the bundle itself is the Worker entry (cli.ts starts the
+ * host when it finds itself in a Worker).
+ */
+const workerUrl = import.meta.url.endsWith("/lib/vu/host.ts")
+  ? new URL("./host_worker_main.ts", import.meta.url)
+  : new URL(import.meta.url);
+
+let sandboxCache: boolean | undefined;
+
+/**
+ * Whether Workers may be given narrowed permissions. That needs Deno's
+ * `--unstable-worker-options`, and asking for it without the flag ends the process (it can't
+ * be caught), so we only use it when the flag is known to be on: a deno.json enabling it is in
+ * effect (found from the working directory up, as Deno finds it), or this is a binary from
+ * `deno task compile`. `SPATE_SANDBOX=1` or `0` forces the choice.
+ */
+export function sandboxAvailable(): boolean {
+  if (sandboxCache !== undefined) return sandboxCache;
+  let forced: string | undefined;
+  try {
+    forced = Deno.env.get("SPATE_SANDBOX");
+  } catch { /* no env permission */ }
+  if (forced === "1" || forced === "0") return sandboxCache = forced === "1";
+  if (import.meta.url.includes("/deno-compile-")) return sandboxCache = true;
+  try {
+    let dir = Deno.cwd();
+    for (;;) {
+      for (const name of ["deno.json", "deno.jsonc"]) {
+        let text: string | undefined;
+        try {
+          text = Deno.readTextFileSync(`${dir}/${name}`);
+        } catch { /* not here */ }
+        if (text !== undefined) {
+          return sandboxCache = /"unstable"\s*:\s*\[[^\]]*"worker-options"/.test(text);
+        }
+      }
+      const parent = dir.replace(/\/[^/]*$/, "");
+      if (parent === dir || parent === "") break;
+      dir = parent;
+    }
+  } catch { /* no read permission: assume no flag */ }
+  return sandboxCache = false;
+}
 
 /** One VU host Worker. */
 export class VUHost {
@@ -112,11 +156,16 @@ export class VUHost {
   /** Worker-per-VU mode: wakes a VU blocked in the bridge (it can't read messages then). */
   io?: { interrupt(): void; close(): void };
 
-  private constructor(listener: HostListener, readDir: string | undefined) {
+  private constructor(
+    listener: HostListener,
+    readDir: string | undefined,
+    sandbox: boolean,
+  ) {
     this.#listener = listener;
     let worker: Worker;
-    let sandboxed = true;
+    let sandboxed = sandbox;
     try {
+      if (!sandbox) throw new Error("no sandbox");
       worker = new Worker(workerUrl, {
         type: "module",
         deno: {
@@ -153,7 +202,7 @@ export class VUHost {
     listener: HostListener,
     readDir?: string,
   ): Promise<VUHost> {
-    const host = new VUHost(listener, readDir);
+    const host = new VUHost(listener, readDir, sandboxAvailable());
     const ready = new Promise<void>((resolve) => (host.#ready = resolve));
     host.#worker.postMessage({ t: "init", ...init }, init.sync ? [init.sync.port] : []);
     await ready;

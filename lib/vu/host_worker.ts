@@ -25,10 +25,6 @@ function post(event: HostEvent, transfer: Transferable[] = []): void {
   self.postMessage(event, transfer);
 }
 
-// Interrupted iterations keep running in the background until their next blocking call
-// throws; their rejections are expected and must not end the Worker.
-self.addEventListener("unhandledrejection", (e) => e.preventDefault());
-
 function setup(msg: Extract<HostCommand, { t: "init" }>): void {
   const registry = new MetricRegistry();
   for (const [name, type, contains] of msg.metrics) registry.register(name, type, contains);
@@ -92,7 +88,18 @@ async function optionsPass(): Promise<void> {
   });
 }
 
-self.onmessage = async (e: MessageEvent<HostCommand>) => {
+/**
+ * Starts serving commands. Called by the Worker entry module (lib/vu/host_worker_main.ts), or
+ * by cli.ts when a `deno bundle` file is started as its own VU host Worker.
+ */
+export function startHostWorker(): void {
+  self.onmessage = onCommand;
+  // Interrupted iterations keep running in the background until their next blocking call
+  // throws; their rejections are expected and must not end the Worker.
+  self.addEventListener("unhandledrejection", (e) => e.preventDefault());
+}
+
+async function onCommand(e: MessageEvent<HostCommand>): Promise<void> {
   const msg = e.data;
   try {
     switch (msg.t) {
@@ -172,7 +179,7 @@ self.onmessage = async (e: MessageEvent<HostCommand>) => {
   } catch (err) {
     post({ t: "abort", message: `internal error: ${errorMessage(err)}`, internal: true });
   }
-};
+}
 
 let callVU: VU | undefined;
 
