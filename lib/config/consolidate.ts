@@ -175,6 +175,42 @@ function applyLayer(m: Merged, higher: ConfigLayer, name: LayerName, warnings: s
   if (higher.scenarios !== undefined) m.scenariosFrom = name;
 }
 
+/** Feature flags k6 HEAD knows (runner.md §1.2 `--features`). */
+export const knownFeatures: readonly string[] = [
+  "merge-run-tags",
+  "freeze-env",
+  "native-histograms",
+];
+
+/**
+ * Feature flags: the first source that supplies any wins, CLI > K6_FEATURES (process env or
+ * `-e`) > config file `features` (k6's resolution); unknown names are reported and skipped.
+ */
+function resolveFeatures(
+  cli: CliFlags,
+  rt: { features?: string[] },
+  file: ConfigLayer,
+  warnings: string[],
+): string[] {
+  const fromE = cli.env?.K6_FEATURES;
+  const envList = fromE !== undefined
+    ? fromE.split(",").map((s) => s.trim()).filter(Boolean)
+    : rt.features;
+  const chosen = cli.features ?? envList ?? file.features ?? [];
+  const out: string[] = [];
+  for (const raw of chosen) {
+    for (const name of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+      if (out.includes(name)) continue;
+      if (!knownFeatures.includes(name)) {
+        warnings.push(`Unknown feature flag "${name}"`);
+        continue;
+      }
+      out.push(name);
+    }
+  }
+  return out.sort();
+}
+
 function conflict(message: string): SpateError {
   return new SpateError("invalid-config", message);
 }
@@ -614,7 +650,11 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
   warnings.push(...script.warnings);
   const scriptLayer = script.options;
   if (scriptLayer.features !== undefined) {
-    warnings.push("the `features` option is only read from the config file; ignored in the script");
+    if (scriptLayer.features.length > 0) {
+      warnings.push(
+        "Feature flags in script options are not supported; use --features, K6_FEATURES, or the JSON config",
+      );
+    }
     delete scriptLayer.features;
   }
   const envConfig = readEnvConfig(input.env);
@@ -626,6 +666,17 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
   applyLayer(m, envConfig.options, "env", warnings);
   applyLayer(m, cliLayer(cli), "cli", warnings);
   const o = m.layer;
+  const features = resolveFeatures(cli, envConfig.runtime, fileLayer, warnings);
+  if (features.includes("merge-run-tags")) {
+    // Experimental k6 feature: run tags merge per key instead of replacing (runner.md §2.2).
+    const tags = {
+      ...fileLayer.tags,
+      ...scriptLayer.tags,
+      ...envConfig.options.tags,
+      ...cli.tags,
+    };
+    if (Object.keys(tags).length > 0) o.tags = tags;
+  }
 
   // Defaults that are applied after merging (k6's applyDefault).
   const trendStats = o.summaryTrendStats ?? defaultSummaryTrendStats;
@@ -747,7 +798,7 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
     includeSystemEnvVars,
     compatibilityMode: cli.compatibilityMode ?? rt.compatibilityMode ?? "extended",
     ...(cli.type ?? rt.type ? { testType: cli.type ?? rt.type } : {}),
-    features: [...(cli.features ?? o.features ?? [])],
+    features,
     noUsageReport: o.noUsageReport ?? false,
     ...(o.localIPs ? { localIPs: o.localIPs } : {}),
     dns,

@@ -503,3 +503,23 @@ Deno.test("options JSON in k6's shape; exec.test.options view", () => {
   assertEquals(view.consoleOutput, null);
   assertEquals(view.localIPs, null);
 });
+
+Deno.test("features: CLI > K6_FEATURES > config file; merge-run-tags merges tags per key", () => {
+  const file = { features: ["freeze-env"], tags: { a: "1", b: "1" } };
+  assertEquals(build({ file }).extras.features, ["freeze-env"]);
+  assertEquals(build({ file, env: { K6_FEATURES: "native-histograms" } }).extras.features, [
+    "native-histograms",
+  ]);
+  const res = build({
+    file,
+    env: { K6_FEATURES: "native-histograms" },
+    script: { tags: { b: "2", c: "2" } },
+    cli: cli("--features", "merge-run-tags,bogus", "--tag", "d=4"),
+  });
+  assertEquals(res.extras.features, ["merge-run-tags"]);
+  assertEquals(res.warnings, ['Unknown feature flag "bogus"']);
+  assertEquals(res.config.tags, { a: "1", b: "2", c: "2", d: "4" });
+  assertEquals(build({ script: { features: ["merge-run-tags"] } }).warnings, [
+    "Feature flags in script options are not supported; use --features, K6_FEATURES, or the JSON config",
+  ]);
+});
