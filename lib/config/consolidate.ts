@@ -552,38 +552,42 @@ function thresholdsJSON(t: Record<string, ThresholdConfig[]> | undefined) {
   return out;
 }
 
+/** What {@link optionsJSON} fills in beyond the layer itself; null where k6 would print null. */
+interface OptionsJSONExtras {
+  scenarios: Record<string, unknown> | null;
+  systemTags: readonly string[] | null;
+  trendStats: readonly string[] | null;
+  dns: { ttl: string | null; select: string | null; policy: string | null };
+  /** Timeout defaults (consolidated config) or none (raw script options). */
+  timeoutDefaults: boolean;
+}
+
 /**
- * The consolidated options as k6 serialises them (lib.Options JSON): every key, `null` when not
- * set, durations as Go duration strings, the derived `scenarios`, and the defaults k6 applies
- * after merging (systemTags, summaryTrendStats, dns, setup/teardown/handleSummary timeouts).
+ * Options as k6 serialises its lib.Options to JSON: every key, `null` when not set, durations
+ * as Go duration strings, in k6's key order. For a run, the consolidated layer with the derived
+ * `scenarios` and the defaults k6 applies after merging (systemTags, summaryTrendStats, dns,
+ * setup/teardown/handleSummary timeouts); for `inspect`, a script's options as written.
  */
-function optionsJSON(
-  o: ConfigLayer,
-  scenarios: Record<string, ScenarioInput>,
-  order: readonly string[],
-  systemTags: readonly string[],
-  trendStats: readonly string[],
-  dns: Required<DNSSettings>,
-): Record<string, unknown> {
+function optionsJSON(o: ConfigLayer, x: OptionsJSONExtras): Record<string, unknown> {
   const nul = <T>(v: T | undefined) => v === undefined ? null : v;
-  const sc: Record<string, unknown> = {};
-  for (const name of order) sc[name] = scenarioJSON(scenarios[name]);
+  const timeout = (v: number | undefined, def: number) =>
+    x.timeoutDefaults ? formatDuration(v ?? def) : durationOrNull(v);
   const out: Record<string, unknown> = {
     paused: nul(o.paused),
     vus: nul(o.vus),
     duration: durationOrNull(o.duration),
     iterations: nul(o.iterations),
     stages: o.stages ? o.stages.map(stageJSON) : null,
-    scenarios: sc,
+    scenarios: x.scenarios,
     executionSegment: nul(o.executionSegment),
     executionSegmentSequence: nul(o.executionSegmentSequence),
     noSetup: nul(o.noSetup),
-    setupTimeout: formatDuration(o.setupTimeout ?? 60_000),
+    setupTimeout: timeout(o.setupTimeout, 60_000),
     noTeardown: nul(o.noTeardown),
-    teardownTimeout: formatDuration(o.teardownTimeout ?? 60_000),
-    handleSummaryTimeout: formatDuration(o.handleSummaryTimeout ?? 120_000),
+    teardownTimeout: timeout(o.teardownTimeout, 60_000),
+    handleSummaryTimeout: timeout(o.handleSummaryTimeout, 120_000),
     rps: nul(o.rps),
-    dns,
+    dns: x.dns,
     maxRedirects: nul(o.maxRedirects),
     userAgent: nul(o.userAgent),
     batch: nul(o.batch),
@@ -605,15 +609,51 @@ function optionsJSON(
   if (o.cloud !== undefined) out.cloud = o.cloud;
   Object.assign(out, {
     ext: nul(o.ext),
-    summaryTrendStats: [...trendStats],
+    summaryTrendStats: x.trendStats ? [...x.trendStats] : null,
     summaryTimeUnit: nul(o.summaryTimeUnit),
-    systemTags: [...systemTags].sort(),
+    systemTags: x.systemTags ? [...x.systemTags].sort() : null,
     tags: o.tags && Object.keys(o.tags).length > 0 ? o.tags : null,
     metricSamplesBufferSize: nul(o.metricSamplesBufferSize),
     noCookiesReset: nul(o.noCookiesReset),
     discardResponseBodies: nul(o.discardResponseBodies),
+    features: null, // k6 never carries script/file features into the consolidated options
   });
   return out;
+}
+
+/**
+ * What `spate inspect` prints (k6 prints the script's own options, not the consolidated ones):
+ * the script's exported options in k6's JSON shape. Also returns the decoding warnings.
+ *
+ * @example
+ * ```ts
+ * const { options } = inspectScriptOptions({ vus: 2 });
+ * console.log(JSON.stringify(options, null, 2));
+ * ```
+ */
+export function inspectScriptOptions(
+  raw: unknown,
+): { options: Record<string, unknown>; warnings: string[] } {
+  const { options: o, warnings } = parseScriptOptions(raw);
+  let scenarios: Record<string, unknown> | null = null;
+  if (o.scenarios) {
+    scenarios = {};
+    for (const name of orderedNames(o.scenarios)) scenarios[name] = scenarioJSON(o.scenarios[name]);
+  }
+  return {
+    options: optionsJSON(o, {
+      scenarios,
+      systemTags: o.systemTags ? knownSystemTags(o.systemTags) : null,
+      trendStats: o.summaryTrendStats ?? null,
+      dns: {
+        ttl: o.dns?.ttl ?? null,
+        select: o.dns?.select ?? null,
+        policy: o.dns?.policy ?? null,
+      },
+      timeoutDefaults: false,
+    }),
+    warnings,
+  };
 }
 
 /**
@@ -791,7 +831,13 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
     logFormat: logFormat === "json" || logFormat === "raw" ? logFormat : "text",
     logOutput: cli.logOutput ?? rt.logOutput ?? "stderr",
     metricSamplesBufferSize: o.metricSamplesBufferSize ?? 1000,
-    options: optionsJSON(o, scenarios, order, systemTags, trendStats, dns),
+    options: optionsJSON(o, {
+      scenarios: Object.fromEntries(order.map((n) => [n, scenarioJSON(scenarios[n])])),
+      systemTags,
+      trendStats,
+      dns,
+      timeoutDefaults: true,
+    }),
   };
 
   const extras: ConsolidateExtras = {

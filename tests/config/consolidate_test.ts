@@ -4,6 +4,7 @@ import {
   consolidate,
   type ConsolidateInput,
   execTestOptions,
+  inspectScriptOptions,
   parseOutputSpec,
   validateExecFunctions,
 } from "../../lib/config/consolidate.ts";
@@ -522,4 +523,29 @@ Deno.test("features: CLI > K6_FEATURES > config file; merge-run-tags merges tags
   assertEquals(build({ script: { features: ["merge-run-tags"] } }).warnings, [
     "Feature flags in script options are not supported; use --features, K6_FEATURES, or the JSON config",
   ]);
+});
+
+Deno.test("inspect: the script's own options in k6's JSON shape", () => {
+  const { options, warnings } = inspectScriptOptions({
+    vus: 2,
+    scenarios: { s: { executor: "constant-vus", duration: "30s" } },
+    nope: 1,
+  });
+  assertEquals(options.vus, 2);
+  assertEquals(options.setupTimeout, null);
+  assertEquals(options.systemTags, null);
+  assertEquals(options.dns, { ttl: null, select: null, policy: null });
+  assertEquals(options.scenarios, {
+    s: {
+      executor: "constant-vus",
+      startTime: null,
+      gracefulStop: null,
+      env: null,
+      exec: null,
+      tags: null,
+      vus: null,
+      duration: "30s",
+    },
+  });
+  assertEquals(warnings.length, 1);
 });
