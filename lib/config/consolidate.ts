@@ -462,6 +462,11 @@ function orderedNames(scenarios: Record<string, ScenarioInput>): string[] {
 /**
  * Checks that every scenario's `exec` names an exported function. Returns k6's problem lines
  * ("executor X: function 'Y' not found in exports"), empty when all are fine.
+ *
+ * @example
+ * ```ts
+ * const problems = validateExecFunctions(config, ["default", "api"]);
+ * ```
  */
 export function validateExecFunctions(
   config: Pick<RunConfig, "scenarios">,
@@ -473,7 +478,14 @@ export function validateExecFunctions(
     .map((sc) => `executor ${sc.name}: function '${sc.exec}' not found in exports`);
 }
 
-/** Parses one `--out` entry: name up to the first "=", the rest verbatim (outputs-files.md §1.1). */
+/**
+ * Parses one `--out` entry: name up to the first "=", the rest verbatim (outputs-files.md §1.1).
+ *
+ * @example
+ * ```ts
+ * parseOutputSpec("csv=fileName=a.csv,saveInterval=2s"); // {name: "csv", arg: "fileName=a.csv,saveInterval=2s"}
+ * ```
+ */
 export function parseOutputSpec(text: string): OutputSpec {
   const eq = text.indexOf("=");
   return eq < 0 ? { name: text, arg: "" } : { name: text.slice(0, eq), arg: text.slice(eq + 1) };
@@ -659,6 +671,11 @@ export function inspectScriptOptions(
 /**
  * What `exec.test.options` shows a script (js-api.md §5): the consolidated options without
  * `vus`/`iterations`/`duration`/`stages`, plus `consoleOutput` and `localIPs` (null when unset).
+ *
+ * @example
+ * ```ts
+ * const view = Object.freeze(execTestOptions(config, extras.localIPs));
+ * ```
  */
 export function execTestOptions(
   config: Pick<RunConfig, "options" | "consoleOutput">,
@@ -679,6 +696,11 @@ export function execTestOptions(
  * errors, shortcut conflicts and the combined validation error
  * (`There were problems with the specified script configuration:\n\t- ...`); "usage" (255) for an
  * invalid summaryTrendStats entry and bad runtime env values, as k6 does.
+ *
+ * @example
+ * ```ts
+ * const { config, warnings, extras } = consolidate({ env, cli: cmd.flags, script: options });
+ * ```
  */
 export function consolidate(input: ConsolidateInput): ConsolidateResult {
   const warnings: string[] = [];

@@ -199,6 +199,11 @@ function runtimeBool(env: Record<string, string>, name: string): boolean | undef
 /**
  * Reads every K6_* variable from `env` (the real process environment; `-e` values never
  * configure spate). Throws SpateError on a bad value.
+ *
+ * @example
+ * ```ts
+ * const { options, runtime } = readEnvConfig(Deno.env.toObject());
+ * ```
  */
 export function readEnvConfig(env: Readonly<Record<string, string>>): EnvConfig {
   const options: Record<string, unknown> = {};

@@ -227,6 +227,8 @@ Deno.test("help: --help/-h on every command, help <cmd>, bare spate", () => {
   isHelp(parseCommandLine(["inspect", "-h"]), "--execution-requirements");
   isHelp(parseCommandLine(["cloud", "login", "-h"]), "--stack string");
   isHelp(parseCommandLine(["version", "--help"]), "--json");
+  isHelp(parseCommandLine(["-h", "run", "s.js"]), "spate run [flags] <script>");
+  isHelp(parseCommandLine(["help", "cloud", "login"]), "--stack string");
   const text = (parseCommandLine(["help", "run"]) as { text: string }).text;
   assertStringIncludes(text, '      --http-debug string[="headers"]');
   assertStringIncludes(text, "Global Flags:");
