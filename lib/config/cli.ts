@@ -20,6 +20,7 @@ import {
   parseFlagDuration,
   parseGoBool,
   parseGoInt,
+  parseGoIntBase0,
   splitCommaList,
   trendStatProblem,
 } from "./_parse.ts";
@@ -326,7 +327,7 @@ function boolValue(f: FlagOccurrence): boolean {
 }
 
 function intValue(f: FlagOccurrence): number {
-  const n = parseGoInt(f.value);
+  const n = parseGoIntBase0(f.value);
   if (n === undefined) throw invalidArg(f, goIntError(f.value));
   return n;
 }

@@ -402,7 +402,7 @@ function toScenarioConfig(name: string, sc: ScenarioInput): ScenarioConfig {
     name,
     startTime: sc.startTime ?? 0,
     gracefulStop: sc.gracefulStop ?? 30_000,
-    exec: sc.exec ?? "default",
+    exec: sc.exec || "default", // k6 runs "default" for an empty exec (and reports it)
     env: sc.env ?? {},
     tags: sc.tags ?? {},
   };
