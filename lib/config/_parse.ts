@@ -13,6 +13,31 @@ export function parseGoInt(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/**
+ * Parses an integer flag value as pflag does (strconv.ParseInt with base 0): `0x1f`, `0b101`,
+ * `0o17`, a leading-zero octal `017`, and `_` digit separators after a base prefix.
+ */
+export function parseGoIntBase0(text: string): number | undefined {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]+|[1-9][0-9_]*|0)$/.exec(text);
+  if (!m) return undefined;
+  let body = m[2];
+  if (body.includes("_")) {
+    // Go allows "_" only between digits (or right after the base prefix).
+    if (!/^0[xXbBoO]?(_?[0-9a-fA-F])+$/.test(body) && !/^[1-9](_?\d)*$/.test(body)) {
+      return undefined;
+    }
+    body = body.replaceAll("_", "");
+  }
+  let n: number;
+  if (/^0[xX]/.test(body)) n = parseInt(body.slice(2), 16);
+  else if (/^0[bB]/.test(body)) n = parseInt(body.slice(2), 2);
+  else if (/^0[oO]/.test(body)) n = parseInt(body.slice(2), 8);
+  else if (body.length > 1 && body[0] === "0") n = parseInt(body.slice(1), 8);
+  else n = parseInt(body, 10);
+  if (m[1] === "-") n = -n;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
 /** Go's strconv.ParseInt error text for `text`. */
 export function goIntError(text: string): string {
   return `strconv.ParseInt: parsing ${goQuote(text)}: invalid syntax`;

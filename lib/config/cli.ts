@@ -20,6 +20,7 @@ import {
   parseFlagDuration,
   parseGoBool,
   parseGoInt,
+  parseGoIntBase0,
   splitCommaList,
   trendStatProblem,
 } from "./_parse.ts";
@@ -139,6 +140,12 @@ const userEnvVarName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /**
  * Parses `argv` (without the program name). Throws {@link SpateError} kind "usage" (exit 255)
  * for bad usage, with pflag's message (e.g. `invalid argument "abc" for "-u, --vus" flag: ...`).
+ *
+ * @example
+ * ```ts
+ * const cmd = parseCommandLine(Deno.args);
+ * if (cmd.command === "help") console.log(cmd.text);
+ * ```
  */
 export function parseCommandLine(argv: readonly string[]): Command {
   const rootDefs = [...globalFlags, helpFlag, {
@@ -150,7 +157,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if ("command" in pre) return pre;
   const preFlags = pre.flags.filter((f) => f.def.long !== "help" && f.def.long !== "version");
   if (pre.flags.some((f) => f.def.long === "help" && f.value !== "false")) {
-    return help("root");
+    // `spate -h run` asks for run's help, as cobra resolves the sub-command first.
+    return help(helpTopicFor(pre.rest.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ")));
   }
   if (pre.flags.some((f) => f.def.long === "version" && parseGoBool(f.value))) {
     return { command: "version", flags: buildFlags(preFlags) };
@@ -201,6 +209,7 @@ function helpTopicFor(topic: string): HelpTopic {
     case "cloud login":
       return "cloud login";
     default:
+      if (topic.includes(" ")) return helpTopicFor(topic.split(" ")[0]);
       return "root";
   }
 }
@@ -318,7 +327,7 @@ function boolValue(f: FlagOccurrence): boolean {
 }
 
 function intValue(f: FlagOccurrence): number {
-  const n = parseGoInt(f.value);
+  const n = parseGoIntBase0(f.value);
   if (n === undefined) throw invalidArg(f, goIntError(f.value));
   return n;
 }

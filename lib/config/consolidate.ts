@@ -175,6 +175,42 @@ function applyLayer(m: Merged, higher: ConfigLayer, name: LayerName, warnings: s
   if (higher.scenarios !== undefined) m.scenariosFrom = name;
 }
 
+/** Feature flags k6 HEAD knows (runner.md §1.2 `--features`). */
+export const knownFeatures: readonly string[] = [
+  "merge-run-tags",
+  "freeze-env",
+  "native-histograms",
+];
+
+/**
+ * Feature flags: the first source that supplies any wins, CLI > K6_FEATURES (process env or
+ * `-e`) > config file `features` (k6's resolution); unknown names are reported and skipped.
+ */
+function resolveFeatures(
+  cli: CliFlags,
+  rt: { features?: string[] },
+  file: ConfigLayer,
+  warnings: string[],
+): string[] {
+  const fromE = cli.env?.K6_FEATURES;
+  const envList = fromE !== undefined
+    ? fromE.split(",").map((s) => s.trim()).filter(Boolean)
+    : rt.features;
+  const chosen = cli.features ?? envList ?? file.features ?? [];
+  const out: string[] = [];
+  for (const raw of chosen) {
+    for (const name of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+      if (out.includes(name)) continue;
+      if (!knownFeatures.includes(name)) {
+        warnings.push(`Unknown feature flag "${name}"`);
+        continue;
+      }
+      out.push(name);
+    }
+  }
+  return out.sort();
+}
+
 function conflict(message: string): SpateError {
   return new SpateError("invalid-config", message);
 }
@@ -366,7 +402,7 @@ function toScenarioConfig(name: string, sc: ScenarioInput): ScenarioConfig {
     name,
     startTime: sc.startTime ?? 0,
     gracefulStop: sc.gracefulStop ?? 30_000,
-    exec: sc.exec ?? "default",
+    exec: sc.exec || "default", // k6 runs "default" for an empty exec (and reports it)
     env: sc.env ?? {},
     tags: sc.tags ?? {},
   };
@@ -426,6 +462,11 @@ function orderedNames(scenarios: Record<string, ScenarioInput>): string[] {
 /**
  * Checks that every scenario's `exec` names an exported function. Returns k6's problem lines
  * ("executor X: function 'Y' not found in exports"), empty when all are fine.
+ *
+ * @example
+ * ```ts
+ * const problems = validateExecFunctions(config, ["default", "api"]);
+ * ```
  */
 export function validateExecFunctions(
   config: Pick<RunConfig, "scenarios">,
@@ -437,7 +478,14 @@ export function validateExecFunctions(
     .map((sc) => `executor ${sc.name}: function '${sc.exec}' not found in exports`);
 }
 
-/** Parses one `--out` entry: name up to the first "=", the rest verbatim (outputs-files.md §1.1). */
+/**
+ * Parses one `--out` entry: name up to the first "=", the rest verbatim (outputs-files.md §1.1).
+ *
+ * @example
+ * ```ts
+ * parseOutputSpec("csv=fileName=a.csv,saveInterval=2s"); // {name: "csv", arg: "fileName=a.csv,saveInterval=2s"}
+ * ```
+ */
 export function parseOutputSpec(text: string): OutputSpec {
   const eq = text.indexOf("=");
   return eq < 0 ? { name: text, arg: "" } : { name: text.slice(0, eq), arg: text.slice(eq + 1) };
@@ -516,38 +564,42 @@ function thresholdsJSON(t: Record<string, ThresholdConfig[]> | undefined) {
   return out;
 }
 
+/** What {@link optionsJSON} fills in beyond the layer itself; null where k6 would print null. */
+interface OptionsJSONExtras {
+  scenarios: Record<string, unknown> | null;
+  systemTags: readonly string[] | null;
+  trendStats: readonly string[] | null;
+  dns: { ttl: string | null; select: string | null; policy: string | null };
+  /** Timeout defaults (consolidated config) or none (raw script options). */
+  timeoutDefaults: boolean;
+}
+
 /**
- * The consolidated options as k6 serialises them (lib.Options JSON): every key, `null` when not
- * set, durations as Go duration strings, the derived `scenarios`, and the defaults k6 applies
- * after merging (systemTags, summaryTrendStats, dns, setup/teardown/handleSummary timeouts).
+ * Options as k6 serialises its lib.Options to JSON: every key, `null` when not set, durations
+ * as Go duration strings, in k6's key order. For a run, the consolidated layer with the derived
+ * `scenarios` and the defaults k6 applies after merging (systemTags, summaryTrendStats, dns,
+ * setup/teardown/handleSummary timeouts); for `inspect`, a script's options as written.
  */
-function optionsJSON(
-  o: ConfigLayer,
-  scenarios: Record<string, ScenarioInput>,
-  order: readonly string[],
-  systemTags: readonly string[],
-  trendStats: readonly string[],
-  dns: Required<DNSSettings>,
-): Record<string, unknown> {
+function optionsJSON(o: ConfigLayer, x: OptionsJSONExtras): Record<string, unknown> {
   const nul = <T>(v: T | undefined) => v === undefined ? null : v;
-  const sc: Record<string, unknown> = {};
-  for (const name of order) sc[name] = scenarioJSON(scenarios[name]);
+  const timeout = (v: number | undefined, def: number) =>
+    x.timeoutDefaults ? formatDuration(v ?? def) : durationOrNull(v);
   const out: Record<string, unknown> = {
     paused: nul(o.paused),
     vus: nul(o.vus),
     duration: durationOrNull(o.duration),
     iterations: nul(o.iterations),
     stages: o.stages ? o.stages.map(stageJSON) : null,
-    scenarios: sc,
+    scenarios: x.scenarios,
     executionSegment: nul(o.executionSegment),
     executionSegmentSequence: nul(o.executionSegmentSequence),
     noSetup: nul(o.noSetup),
-    setupTimeout: formatDuration(o.setupTimeout ?? 60_000),
+    setupTimeout: timeout(o.setupTimeout, 60_000),
     noTeardown: nul(o.noTeardown),
-    teardownTimeout: formatDuration(o.teardownTimeout ?? 60_000),
-    handleSummaryTimeout: formatDuration(o.handleSummaryTimeout ?? 120_000),
+    teardownTimeout: timeout(o.teardownTimeout, 60_000),
+    handleSummaryTimeout: timeout(o.handleSummaryTimeout, 120_000),
     rps: nul(o.rps),
-    dns,
+    dns: x.dns,
     maxRedirects: nul(o.maxRedirects),
     userAgent: nul(o.userAgent),
     batch: nul(o.batch),
@@ -569,20 +621,61 @@ function optionsJSON(
   if (o.cloud !== undefined) out.cloud = o.cloud;
   Object.assign(out, {
     ext: nul(o.ext),
-    summaryTrendStats: [...trendStats],
+    summaryTrendStats: x.trendStats ? [...x.trendStats] : null,
     summaryTimeUnit: nul(o.summaryTimeUnit),
-    systemTags: [...systemTags].sort(),
+    systemTags: x.systemTags ? [...x.systemTags].sort() : null,
     tags: o.tags && Object.keys(o.tags).length > 0 ? o.tags : null,
     metricSamplesBufferSize: nul(o.metricSamplesBufferSize),
     noCookiesReset: nul(o.noCookiesReset),
     discardResponseBodies: nul(o.discardResponseBodies),
+    features: null, // k6 never carries script/file features into the consolidated options
   });
   return out;
 }
 
 /**
+ * What `spate inspect` prints (k6 prints the script's own options, not the consolidated ones):
+ * the script's exported options in k6's JSON shape. Also returns the decoding warnings.
+ *
+ * @example
+ * ```ts
+ * const { options } = inspectScriptOptions({ vus: 2 });
+ * console.log(JSON.stringify(options, null, 2));
+ * ```
+ */
+export function inspectScriptOptions(
+  raw: unknown,
+): { options: Record<string, unknown>; warnings: string[] } {
+  const { options: o, warnings } = parseScriptOptions(raw);
+  let scenarios: Record<string, unknown> | null = null;
+  if (o.scenarios) {
+    scenarios = {};
+    for (const name of orderedNames(o.scenarios)) scenarios[name] = scenarioJSON(o.scenarios[name]);
+  }
+  return {
+    options: optionsJSON(o, {
+      scenarios,
+      systemTags: o.systemTags ? knownSystemTags(o.systemTags) : null,
+      trendStats: o.summaryTrendStats ?? null,
+      dns: {
+        ttl: o.dns?.ttl ?? null,
+        select: o.dns?.select ?? null,
+        policy: o.dns?.policy ?? null,
+      },
+      timeoutDefaults: false,
+    }),
+    warnings,
+  };
+}
+
+/**
  * What `exec.test.options` shows a script (js-api.md §5): the consolidated options without
  * `vus`/`iterations`/`duration`/`stages`, plus `consoleOutput` and `localIPs` (null when unset).
+ *
+ * @example
+ * ```ts
+ * const view = Object.freeze(execTestOptions(config, extras.localIPs));
+ * ```
  */
 export function execTestOptions(
   config: Pick<RunConfig, "options" | "consoleOutput">,
@@ -603,6 +696,11 @@ export function execTestOptions(
  * errors, shortcut conflicts and the combined validation error
  * (`There were problems with the specified script configuration:\n\t- ...`); "usage" (255) for an
  * invalid summaryTrendStats entry and bad runtime env values, as k6 does.
+ *
+ * @example
+ * ```ts
+ * const { config, warnings, extras } = consolidate({ env, cli: cmd.flags, script: options });
+ * ```
  */
 export function consolidate(input: ConsolidateInput): ConsolidateResult {
   const warnings: string[] = [];
@@ -614,7 +712,11 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
   warnings.push(...script.warnings);
   const scriptLayer = script.options;
   if (scriptLayer.features !== undefined) {
-    warnings.push("the `features` option is only read from the config file; ignored in the script");
+    if (scriptLayer.features.length > 0) {
+      warnings.push(
+        "Feature flags in script options are not supported; use --features, K6_FEATURES, or the JSON config",
+      );
+    }
     delete scriptLayer.features;
   }
   const envConfig = readEnvConfig(input.env);
@@ -626,6 +728,17 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
   applyLayer(m, envConfig.options, "env", warnings);
   applyLayer(m, cliLayer(cli), "cli", warnings);
   const o = m.layer;
+  const features = resolveFeatures(cli, envConfig.runtime, fileLayer, warnings);
+  if (features.includes("merge-run-tags")) {
+    // Experimental k6 feature: run tags merge per key instead of replacing (runner.md §2.2).
+    const tags = {
+      ...fileLayer.tags,
+      ...scriptLayer.tags,
+      ...envConfig.options.tags,
+      ...cli.tags,
+    };
+    if (Object.keys(tags).length > 0) o.tags = tags;
+  }
 
   // Defaults that are applied after merging (k6's applyDefault).
   const trendStats = o.summaryTrendStats ?? defaultSummaryTrendStats;
@@ -740,14 +853,20 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
     logFormat: logFormat === "json" || logFormat === "raw" ? logFormat : "text",
     logOutput: cli.logOutput ?? rt.logOutput ?? "stderr",
     metricSamplesBufferSize: o.metricSamplesBufferSize ?? 1000,
-    options: optionsJSON(o, scenarios, order, systemTags, trendStats, dns),
+    options: optionsJSON(o, {
+      scenarios: Object.fromEntries(order.map((n) => [n, scenarioJSON(scenarios[n])])),
+      systemTags,
+      trendStats,
+      dns,
+      timeoutDefaults: true,
+    }),
   };
 
   const extras: ConsolidateExtras = {
     includeSystemEnvVars,
     compatibilityMode: cli.compatibilityMode ?? rt.compatibilityMode ?? "extended",
     ...(cli.type ?? rt.type ? { testType: cli.type ?? rt.type } : {}),
-    features: [...(cli.features ?? o.features ?? [])],
+    features,
     noUsageReport: o.noUsageReport ?? false,
     ...(o.localIPs ? { localIPs: o.localIPs } : {}),
     dns,

@@ -42,6 +42,8 @@ export interface EnvRuntime {
   logFormat?: string;
   /** K6_NO_COLOR (non-empty) or NO_COLOR (present, even empty). */
   noColor: boolean;
+  /** K6_FEATURES, split on commas and trimmed. */
+  features?: string[];
 }
 
 /** Everything the environment configures. */
@@ -170,7 +172,6 @@ const optionVars: Record<string, [keyof ConfigLayer, EnvParser]> = {
   K6_DISCARD_RESPONSE_BODIES: ["discardResponseBodies", asBool],
   K6_CONSOLE_OUTPUT: ["consoleOutput", asString],
   K6_LOCAL_IPS: ["localIPs", asString],
-  K6_FEATURES: ["features", asTrimmedList],
   // Config (not options) keys.
   K6_OUT: ["out", asList],
   K6_LINGER: ["linger", asBool],
@@ -198,6 +199,11 @@ function runtimeBool(env: Record<string, string>, name: string): boolean | undef
 /**
  * Reads every K6_* variable from `env` (the real process environment; `-e` values never
  * configure spate). Throws SpateError on a bad value.
+ *
+ * @example
+ * ```ts
+ * const { options, runtime } = readEnvConfig(Deno.env.toObject());
+ * ```
  */
 export function readEnvConfig(env: Readonly<Record<string, string>>): EnvConfig {
   const options: Record<string, unknown> = {};
@@ -247,6 +253,9 @@ export function readEnvConfig(env: Readonly<Record<string, string>>): EnvConfig 
   if (env.K6_SUMMARY_EXPORT !== undefined) runtime.summaryExport = env.K6_SUMMARY_EXPORT;
   if (env.K6_TRACES_OUTPUT !== undefined) runtime.tracesOutput = env.K6_TRACES_OUTPUT;
   if (env.K6_CONFIG !== undefined) runtime.config = env.K6_CONFIG;
+  if (env.K6_FEATURES !== undefined) {
+    runtime.features = asTrimmedList(env.K6_FEATURES, "") as string[];
+  }
   if (env.K6_LOG_OUTPUT !== undefined) runtime.logOutput = env.K6_LOG_OUTPUT;
   if (env.K6_LOG_FORMAT !== undefined) runtime.logFormat = env.K6_LOG_FORMAT;
 

@@ -22,12 +22,22 @@ function configHome(env: Readonly<Record<string, string>>): string {
   return `${home}/.config`;
 }
 
-/** spate's own default config file: `$XDG_CONFIG_HOME/spate/config.json`. */
+/** spate's own default config file: `$XDG_CONFIG_HOME/spate/config.json`. *
+ * @example
+ * ```ts
+ * defaultConfigPath({ HOME: "/home/me" }); // "/home/me/.config/spate/config.json"
+ * ```
+ */
 export function defaultConfigPath(env: Readonly<Record<string, string>>): string {
   return `${configHome(env)}/spate/config.json`;
 }
 
-/** k6's default config file (`$XDG_CONFIG_HOME/k6/config.json`), read for the login token. */
+/** k6's default config file (`$XDG_CONFIG_HOME/k6/config.json`), read for the login token. *
+ * @example
+ * ```ts
+ * k6ConfigPath({ XDG_CONFIG_HOME: "/cfg" }); // "/cfg/k6/config.json"
+ * ```
+ */
 export function k6ConfigPath(env: Readonly<Record<string, string>>): string {
   return `${configHome(env)}/k6/config.json`;
 }
@@ -86,6 +96,11 @@ export function parseConfigJSON(text: string, path: string): unknown {
  * Finds, reads and decodes the config file. `flagPath` is `--config` (wins over K6_CONFIG).
  * Throws SpateError "invalid-config" (exit 104) for a missing explicit file, invalid JSON or a
  * bad value.
+ *
+ * @example
+ * ```ts
+ * const file = loadConfigFile({ flagPath: cmd.flags.config, env: Deno.env.toObject() });
+ * ```
  */
 export function loadConfigFile(
   opts: { flagPath?: string; env: Readonly<Record<string, string>> },
@@ -135,6 +150,11 @@ function k6CloudLogin(env: Readonly<Record<string, string>>): ConfigLayer | unde
 /**
  * Writes a config file as k6 does: pretty JSON (2 spaces), file mode 0600 inside a 0700
  * directory, since it can hold the cloud token.
+ *
+ * @example
+ * ```ts
+ * writeConfigFile(defaultConfigPath(env), { collectors: { cloud: { token } } });
+ * ```
  */
 export function writeConfigFile(path: string, data: Record<string, unknown>): void {
   const slash = path.lastIndexOf("/");

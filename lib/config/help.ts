@@ -102,7 +102,12 @@ const runExamples = `  # Run a single VU, once.
   spate run -o json=results.json script.js
 `;
 
-/** The help page for `topic`. */
+/** The help page for `topic`. *
+ * @example
+ * ```ts
+ * console.log(helpText("archive"));
+ * ```
+ */
 export function helpText(topic: HelpTopic): string {
   switch (topic) {
     case "run":

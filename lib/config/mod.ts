@@ -52,6 +52,7 @@ export {
   type ConsolidateResult,
   defaultUserAgent,
   execTestOptions,
+  inspectScriptOptions,
   parseOutputSpec,
   validateExecFunctions,
 } from "./consolidate.ts";

@@ -534,6 +534,11 @@ function decode<T extends OptionsLayer>(
  * Decodes a script's exported `options` (after a JSON round trip, as k6 does: functions and
  * `undefined` disappear). Unknown top-level keys → a warning; any type error → SpateError
  * "invalid-config" (exit 104) with one line per problem.
+ *
+ * @example
+ * ```ts
+ * const { options, warnings } = parseScriptOptions({ vus: "10", duration: "1m" });
+ * ```
  */
 export function parseScriptOptions(raw: unknown): { options: OptionsLayer; warnings: string[] } {
   if (raw === undefined || raw === null) return { options: {}, warnings: [] };
@@ -560,6 +565,11 @@ export function parseScriptOptions(raw: unknown): { options: OptionsLayer; warni
 /**
  * Decodes a parsed config file object (runner.md §2.7). Unknown keys are ignored silently (as
  * k6's JSON decoding of the file does); type errors are fatal (exit 104).
+ *
+ * @example
+ * ```ts
+ * const layer = parseConfigObject(JSON.parse(text), path);
+ * ```
  */
 export function parseConfigObject(raw: unknown, path: string): ConfigLayer {
   const { value } = decode<ConfigLayer>(

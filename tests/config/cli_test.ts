@@ -32,6 +32,10 @@ Deno.test("run: value flags in every spelling pflag accepts", () => {
     assertEquals(run(...args, "s.js").flags, { vus: 10 }, args.join(" "));
   }
   assertEquals(run("-u", "-1", "s.js").flags.vus, -1);
+  // pflag reads ints with Go's base prefixes (strconv.ParseInt base 0).
+  assertEquals(run("-u", "0x10", "s.js").flags.vus, 16);
+  assertEquals(run("-u", "010", "s.js").flags.vus, 8);
+  assertEquals(run("-u", "1_000", "s.js").flags.vus, 1000);
   assertEquals(run("s.js", "-d", "1m30s").flags, { duration: 90_000 });
   assertEquals(run("-i", "5", "s.js").flags, { iterations: 5 });
   assertEquals(run("--min-iteration-duration=500ms", "s.js").flags.minIterationDuration, 500);
@@ -227,6 +231,8 @@ Deno.test("help: --help/-h on every command, help <cmd>, bare spate", () => {
   isHelp(parseCommandLine(["inspect", "-h"]), "--execution-requirements");
   isHelp(parseCommandLine(["cloud", "login", "-h"]), "--stack string");
   isHelp(parseCommandLine(["version", "--help"]), "--json");
+  isHelp(parseCommandLine(["-h", "run", "s.js"]), "spate run [flags] <script>");
+  isHelp(parseCommandLine(["help", "cloud", "login"]), "--stack string");
   const text = (parseCommandLine(["help", "run"]) as { text: string }).text;
   assertStringIncludes(text, '      --http-debug string[="headers"]');
   assertStringIncludes(text, "Global Flags:");
