@@ -425,8 +425,9 @@ export class HttpTransport {
       res.remotePort = wire.remotePort;
       res.tlsVersion = wire.tlsVersion;
       res.tlsCipherSuite = wire.tlsCipherSuite;
-      const sent0 = wire.bytesWritten;
-      const read0 = wire.bytesRead;
+      // A new connection's handshake bytes belong to its first request.
+      const sent0 = res.reused ? wire.bytesWritten : 0;
+      const read0 = res.reused ? wire.bytesRead : 0;
       const tConn = performance.now();
       res.blocked = tConn - t0;
 
