@@ -868,7 +868,7 @@ function decode(body: Uint8Array, encoding: string): Uint8Array {
       } else if (c === "br") out = zlib.brotliDecompressSync(out);
       else if (c === "zstd") out = zlib.zstdDecompressSync(out);
       else if (c === "identity" || c === "") continue;
-      else return body; // unknown coding: leave as is, like k6
+      // Unknown codings are skipped, like k6 does.
     }
   } catch (err) {
     throw new HttpError(

@@ -804,18 +804,16 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
         if (c) (res.cookies[c.name] ??= []).push(c);
       }
     }
-    const b = r.body;
-    if (b !== null && p.responseType !== "none") {
+    // k6: no body (null) for 1xx, 204 and 304 and with responseType "none"; anything else,
+    // HEAD included, has a (possibly empty) body.
+    const noContent = r.status < 200 || r.status === 204 || r.status === 304;
+    if (p.responseType !== "none" && !noContent) {
+      const b = r.body ?? new Uint8Array(0);
       res.body = p.responseType === "binary"
         ? (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
           ? b.buffer as ArrayBuffer
           : b.slice().buffer as ArrayBuffer)
         : utf8.decode(b);
-    } else if (
-      b === null && p.responseType === "text" && r.status >= 200 && r.status !== 204 &&
-      r.status !== 304 && method !== "HEAD"
-    ) {
-      res.body = "";
     }
     return res;
   }
