@@ -864,7 +864,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     requests: BatchRequest[] | Record<string, BatchRequest>,
   ): Promise<Response[] | Record<string, Response>> {
     if (state.stage === "init") {
-      throw new Error("Making http requests in the init context is not supported");
+      throw new Error("Using batch in the init context is not supported");
     }
     if (requests === null || typeof requests !== "object") {
       throw new Error("invalid http.batch() argument: expected an array or an object");
@@ -1000,29 +1000,31 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     },
     cookieJar(): CookieJar {
       if (state.stage === "init") {
-        throw new Error("http.cookieJar() is not supported in the init context");
+        throw new Error("Making cookie jars in the init context is not supported");
       }
       return vuJar;
     },
     CookieJar,
     expectedStatuses(...args): ExpectedStatuses {
+      if (args.length === 0) throw new Error("no arguments");
       const ranges: [number, number][] = [];
+      const notValid = (i: number) =>
+        new Error(
+          `argument number ${i + 1} to expectedStatuses was neither an integer nor an object ` +
+            "like {min:100, max:329}",
+        );
       args.forEach((a, i) => {
-        if (typeof a === "number") {
-          if (!Number.isInteger(a)) {
-            throw new Error(`argument number ${i + 1} to expectedStatuses was got a non-integer`);
-          }
-          ranges.push([a, a]);
-        } else if (
-          a !== null && typeof a === "object" && Number.isInteger(a.min) && Number.isInteger(a.max)
-        ) {
-          ranges.push([a.min, a.max]);
-        } else {
-          throw new Error(
-            `argument number ${i + 1} to expectedStatuses was neither an integer nor an ` +
-              "object like {min:100, max:329}",
-          );
+        if (Number.isInteger(a)) {
+          ranges.push([a as number, a as number]);
+          return;
         }
+        if (a === null || typeof a !== "object" || !("min" in a) || !("max" in a)) {
+          throw notValid(i);
+        }
+        if (!Number.isInteger(a.min) || !Number.isInteger(a.max)) {
+          throw new Error(`both min and max need to be integers for argument number ${i + 1}`);
+        }
+        ranges.push([a.min, a.max]);
       });
       return new ExpectedStatuses(ranges);
     },
