@@ -918,7 +918,6 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     const perHost = state.http.batchPerHost;
     let firstError: unknown = null;
     await new Promise<void>((resolve) => {
-      let next = 0;
       let active = 0;
       let done = 0;
       const hostActive = new Map<string, number>();
@@ -935,7 +934,6 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
           pending.splice(j, 1);
           active++;
           hostActive.set(it.host, n + 1);
-          next++;
           request(it.method, it.url, it.body, it.params).then(
             (res) => {
               results[keys[i]] = res;
