@@ -18,9 +18,14 @@ export interface Wire {
   /** `tls1.2`/`tls1.3`, or "" for plain TCP. */
   readonly tlsVersion: string;
   readonly tlsCipherSuite: string;
-  /** Bytes moved so far (plaintext for TLS connections). */
-  bytesRead: number;
-  bytesWritten: number;
+  /**
+   * Bytes moved so far on the socket. For TLS, reads are exact socket bytes (records and
+   * handshake included); writes are the plaintext plus the 22-byte overhead of each TLS 1.3
+   * record, because Deno's node:tls does not count the bytes it writes to the socket (the
+   * client's handshake messages are not counted).
+   */
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
   closed: boolean;
   /** Next chunk of bytes, or null at EOF. The view is valid until the next read(). */
   read(): Promise<Uint8Array | null>;
@@ -88,23 +93,25 @@ export class TlsWire implements Wire {
   remotePort: number;
   readonly tlsVersion: string;
   readonly tlsCipherSuite: string;
-  bytesRead = 0;
   bytesWritten = 0;
   closed = false;
   readonly #sock: tls.TLSSocket;
+  readonly #tcp: net.Socket;
+  #plainRead = 0;
   readonly #queue: Uint8Array[] = [];
   #ended = false;
   #error: unknown = null;
   #waiter: { resolve(v: Uint8Array | null): void; reject(e: unknown): void } | null = null;
 
-  constructor(sock: tls.TLSSocket, remoteIP: string, remotePort: number) {
+  constructor(sock: tls.TLSSocket, tcp: net.Socket, remoteIP: string, remotePort: number) {
     this.#sock = sock;
+    this.#tcp = tcp;
     this.remoteIP = sock.remoteAddress ?? remoteIP;
     this.remotePort = sock.remotePort ?? remotePort;
     this.tlsVersion = tlsVersionNames[sock.getProtocol() ?? ""] ?? "";
     this.tlsCipherSuite = sock.getCipher()?.standardName ?? "";
     sock.on("data", (chunk: Uint8Array) => {
-      this.bytesRead += chunk.length;
+      this.#plainRead += chunk.length;
       const w = this.#waiter;
       if (w) {
         this.#waiter = null;
@@ -117,6 +124,11 @@ export class TlsWire implements Wire {
     sock.on("end", () => this.#finish(null));
     sock.on("close", () => this.#finish(null));
     sock.on("error", (err: unknown) => this.#finish(err));
+  }
+
+  get bytesRead(): number {
+    // Socket bytes when the runtime counts them, else the plaintext.
+    return Math.max(this.#tcp.bytesRead ?? 0, this.#plainRead);
   }
 
   #finish(err: unknown): void {
@@ -147,7 +159,7 @@ export class TlsWire implements Wire {
       this.#sock.write(data, (err?: Error | null) => {
         if (err) reject(err);
         else {
-          this.bytesWritten += data.length;
+          this.bytesWritten += data.length + 22 * Math.ceil(data.length / 16384);
           resolve();
         }
       });
@@ -253,7 +265,7 @@ export function dialTls(
         // Errors of the TCP layer now surface on the TLS socket; keep Node from throwing.
         tcp.on("error", () => {});
         times.tlsHandshaking = performance.now() - t1;
-        resolve(new TlsWire(s, ip, port));
+        resolve(new TlsWire(s, tcp, ip, port));
       });
     });
   });

@@ -425,8 +425,9 @@ export class HttpTransport {
       res.remotePort = wire.remotePort;
       res.tlsVersion = wire.tlsVersion;
       res.tlsCipherSuite = wire.tlsCipherSuite;
-      const sent0 = wire.bytesWritten;
-      const read0 = wire.bytesRead;
+      // A new connection's handshake bytes belong to its first request.
+      const sent0 = res.reused ? wire.bytesWritten : 0;
+      const read0 = res.reused ? wire.bytesRead : 0;
       const tConn = performance.now();
       res.blocked = tConn - t0;
 
@@ -867,7 +868,7 @@ function decode(body: Uint8Array, encoding: string): Uint8Array {
       } else if (c === "br") out = zlib.brotliDecompressSync(out);
       else if (c === "zstd") out = zlib.zstdDecompressSync(out);
       else if (c === "identity" || c === "") continue;
-      else return body; // unknown coding: leave as is, like k6
+      // Unknown codings are skipped, like k6 does.
     }
   } catch (err) {
     throw new HttpError(

@@ -804,18 +804,16 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
         if (c) (res.cookies[c.name] ??= []).push(c);
       }
     }
-    const b = r.body;
-    if (b !== null && p.responseType !== "none") {
+    // k6: no body (null) for 1xx, 204 and 304 and with responseType "none"; anything else,
+    // HEAD included, has a (possibly empty) body.
+    const noContent = r.status < 200 || r.status === 204 || r.status === 304;
+    if (p.responseType !== "none" && !noContent) {
+      const b = r.body ?? new Uint8Array(0);
       res.body = p.responseType === "binary"
         ? (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
           ? b.buffer as ArrayBuffer
           : b.slice().buffer as ArrayBuffer)
         : utf8.decode(b);
-    } else if (
-      b === null && p.responseType === "text" && r.status >= 200 && r.status !== 204 &&
-      r.status !== 304 && method !== "HEAD"
-    ) {
-      res.body = "";
     }
     return res;
   }
@@ -866,7 +864,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     requests: BatchRequest[] | Record<string, BatchRequest>,
   ): Promise<Response[] | Record<string, Response>> {
     if (state.stage === "init") {
-      throw new Error("Making http requests in the init context is not supported");
+      throw new Error("Using batch in the init context is not supported");
     }
     if (requests === null || typeof requests !== "object") {
       throw new Error("invalid http.batch() argument: expected an array or an object");
@@ -920,7 +918,6 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     const perHost = state.http.batchPerHost;
     let firstError: unknown = null;
     await new Promise<void>((resolve) => {
-      let next = 0;
       let active = 0;
       let done = 0;
       const hostActive = new Map<string, number>();
@@ -937,7 +934,6 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
           pending.splice(j, 1);
           active++;
           hostActive.set(it.host, n + 1);
-          next++;
           request(it.method, it.url, it.body, it.params).then(
             (res) => {
               results[keys[i]] = res;
@@ -1002,29 +998,31 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     },
     cookieJar(): CookieJar {
       if (state.stage === "init") {
-        throw new Error("http.cookieJar() is not supported in the init context");
+        throw new Error("Making cookie jars in the init context is not supported");
       }
       return vuJar;
     },
     CookieJar,
     expectedStatuses(...args): ExpectedStatuses {
+      if (args.length === 0) throw new Error("no arguments");
       const ranges: [number, number][] = [];
+      const notValid = (i: number) =>
+        new Error(
+          `argument number ${i + 1} to expectedStatuses was neither an integer nor an object ` +
+            "like {min:100, max:329}",
+        );
       args.forEach((a, i) => {
-        if (typeof a === "number") {
-          if (!Number.isInteger(a)) {
-            throw new Error(`argument number ${i + 1} to expectedStatuses was got a non-integer`);
-          }
-          ranges.push([a, a]);
-        } else if (
-          a !== null && typeof a === "object" && Number.isInteger(a.min) && Number.isInteger(a.max)
-        ) {
-          ranges.push([a.min, a.max]);
-        } else {
-          throw new Error(
-            `argument number ${i + 1} to expectedStatuses was neither an integer nor an ` +
-              "object like {min:100, max:329}",
-          );
+        if (Number.isInteger(a)) {
+          ranges.push([a as number, a as number]);
+          return;
         }
+        if (a === null || typeof a !== "object" || !("min" in a) || !("max" in a)) {
+          throw notValid(i);
+        }
+        if (!Number.isInteger(a.min) || !Number.isInteger(a.max)) {
+          throw new Error(`both min and max need to be integers for argument number ${i + 1}`);
+        }
+        ranges.push([a.min, a.max]);
       });
       return new ExpectedStatuses(ranges);
     },

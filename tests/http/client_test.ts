@@ -253,6 +253,7 @@ Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped
       assertEquals([r.status, r.proto, r.tlsVersion], [200, "HTTP/1.1", "tls1.3"]);
       assert(r.tlsHandshaking > 0 && r.connecting > 0);
       assert(r.tlsCipherSuite.startsWith("TLS_"));
+      assert(r.bytesReceived > r.body!.length + 500, "handshake bytes count for the first request");
       const again = await t.executeRequest(get(url));
       assertEquals([again.reused, again.tlsHandshaking, again.connecting], [true, 0, 0]);
     }

@@ -215,6 +215,8 @@ Deno.test("http: body encodings: string, bytes, sorted form, multipart with http
     assertEquals([...new Uint8Array(bin.body as ArrayBuffer)], [7, 38, 69, 100]);
     const none = await http.get(`${server.url}/bytes/4`, { responseType: "none" });
     assertEquals(none.body, null);
+    assertEquals((await http.head(`${server.url}/bytes/4`)).body, "");
+    assertEquals((await http.get(`${server.url}/status/204`)).body, null);
     const gz = await http.get(`${server.url}/gzip`);
     assertEquals(gz.json("gzipped"), true);
     const compressed = await http.post(`${server.url}/post`, "hello", { compression: "gzip" });
