@@ -7,7 +7,7 @@ import type { CliFlags } from "../config/cli.ts";
 import { errorMessage, SpateError } from "../errors.ts";
 import { writeArchive } from "../script/archive.ts";
 import { k6Compat } from "../version.ts";
-import { processEnvironment, TestRun } from "./run.ts";
+import { processEnvironment, TestRun, withoutShortcuts } from "./run.ts";
 
 /** Runs `spate archive SCRIPT [-O out.tar]`; returns the exit code. */
 export async function archiveCommand(
@@ -23,7 +23,8 @@ export async function archiveCommand(
       scriptPath: script.path,
       scriptSource: script.source,
       files: all,
-      options: config.options,
+      // The derived scenarios carry vus/duration/iterations/stages already.
+      options: withoutShortcuts(config.options),
       env: cliEnv,
       k6Version: k6Compat,
     });

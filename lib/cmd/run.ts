@@ -840,7 +840,9 @@ export class TestRun {
 }
 
 /** exec.test.options: the consolidated options without the execution shortcuts. */
-function withoutShortcuts(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function withoutShortcuts(
+  options: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const { vus: _v, duration: _d, iterations: _i, stages: _s, ...rest } = options;
   return rest;
 }

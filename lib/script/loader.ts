@@ -127,7 +127,6 @@ async function bundle(
     const result = await esbuild.build({
       stdin: {
         contents: source,
-        resolveFile: path,
         sourcefile: path,
         resolveDir: dir,
         loader: /\.(ts|mts|cts)$/.test(path) ? "ts" : "js",

@@ -1,0 +1,320 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import { csvRows, hasStackTrace, runCli, tempDir, withTarget } from "./_cli.ts";
+
+const script = `
+import http from "k6/http";
+import { check, group, sleep } from "k6";
+import { Counter } from "k6/metrics";
+const hits = new Counter("my_hits");
+export const options = { thresholds: { my_hits: ["count>0"] } };
+export default function () {
+  group("api", () => {
+    const res = http.get(__ENV.TARGET + "/get");
+    check(res, { "is 200": (r) => r.status === 200 });
+  });
+  hits.add(1, { kind: "x" });
+  sleep(0.01);
+}
+`;
+
+Deno.test("a k6 script runs unchanged: summary, export and CSV agree", async () => {
+  const t = await tempDir({ "s.js": script });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli([
+        "run",
+        "-u",
+        "2",
+        "-i",
+        "10",
+        "--out",
+        `csv=${t.path("out.csv")}`,
+        "--summary-export",
+        t.path("export.json"),
+        t.path("s.js"),
+      ], { env: { TARGET: base } });
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(r.stdout, "✓ is 200");
+      assertStringIncludes(r.stdout, "✓ 'count>0' count=10");
+      assertMatch(r.stdout, /http_reqs\.+: 10 /);
+      assertMatch(r.stdout, /iterations\.+: 10 /);
+      assertStringIncludes(r.stdout, "* default: 10 iterations shared among 2 VUs");
+      const exp = JSON.parse(await Deno.readTextFile(t.path("export.json")));
+      assertEquals(exp.metrics.http_reqs.count, 10);
+      assertEquals(exp.metrics.checks.passes, 10);
+      assertEquals(exp.metrics.my_hits.count, 10);
+      assertEquals(exp.root_group.groups.api.checks["is 200"].passes, 10);
+      const rows = csvRows(await Deno.readTextFile(t.path("out.csv")));
+      const reqs = rows.filter((row) => row.metric_name === "http_reqs");
+      assertEquals(reqs.length, 10);
+      assertEquals(reqs[0].group, "::api");
+      assertEquals(reqs[0].method, "GET");
+      assertEquals(reqs[0].status, "200");
+      assertEquals(reqs[0].url, `${base}/get`);
+      assertEquals(reqs[0].scenario, "default");
+      assertEquals(reqs[0].metric_value, "1.000000");
+      const hitsRows = rows.filter((row) => row.metric_name === "my_hits");
+      assertEquals(hitsRows.length, 10);
+      assertEquals(hitsRows[0].extra_tags, "kind=x");
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("a failed threshold exits 99 with k6's message and a ✗ in the summary", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+export const options = { iterations: 3, thresholds: { http_req_duration: ["max<0"] } };
+export default function () { http.get(__ENV.TARGET + "/get"); }`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(["run", t.path("s.js")], { env: { TARGET: base } });
+      assertEquals(r.code, 99);
+      assertStringIncludes(r.stderr, "thresholds on metrics 'http_req_duration' have been crossed");
+      assertStringIncludes(r.stdout, "✗ 'max<0' max=");
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("abortOnFail stops the run early with exit 99", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import { sleep } from "k6";
+export const options = {
+  vus: 2, duration: "30s",
+  thresholds: { http_reqs: [{ threshold: "count<3", abortOnFail: true }] },
+};
+export default function () { http.get(__ENV.TARGET + "/get"); sleep(0.05); }`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const start = performance.now();
+      const r = await runCli(["run", "-q", t.path("s.js")], { env: { TARGET: base } });
+      const took = performance.now() - start;
+      assertEquals(r.code, 99, r.stderr);
+      assertStringIncludes(
+        r.stderr,
+        "at least one has abortOnFail enabled, stopping test prematurely",
+      );
+      assert(took < 15_000, `the run should stop at the first evaluation, took ${took} ms`);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("lifecycle errors get k6's exit codes: abort 108, setup exception 107, init 107", async () => {
+  const t = await tempDir({
+    "abort.js": `import exec from "k6/execution";
+export default function () { exec.test.abort("enough"); }`,
+    "setup.js": `export function setup() { throw new Error("setup boom"); }
+export default function () {}
+export function teardown() { console.log("teardown ran"); }`,
+    "init.js": `throw new Error("init boom");
+export default function () {}`,
+    "fail.js": `import exec from "k6/execution";
+export default function () { exec.test.fail("marked"); }`,
+  });
+  try {
+    const abort = await runCli(["run", "-q", t.path("abort.js")]);
+    assertEquals(abort.code, 108, abort.stderr);
+    assertStringIncludes(abort.stderr, "test aborted: enough");
+    const setup = await runCli(["run", "-q", t.path("setup.js")]);
+    assertEquals(setup.code, 107, setup.stderr);
+    assertStringIncludes(setup.stderr, "setup boom");
+    assert(!setup.stderr.includes("teardown ran"), "teardown must not run after setup failed");
+    const init = await runCli(["run", "-q", t.path("init.js")]);
+    assertEquals(init.code, 107, init.stderr);
+    assertStringIncludes(init.stderr, "init boom");
+    const fail = await runCli(["run", "-q", t.path("fail.js")]);
+    assertEquals(fail.code, 110, fail.stderr);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("bad input: one clear line naming the field, k6's exit code, no stack trace", async () => {
+  const t = await tempDir({
+    "ok.js": `export default function () {}`,
+    "syntax.js": `export default function () {\n  let x = ;\n}`,
+    "badopts.js": `export const options = { vus: "ten" };\nexport default function () {}`,
+    "badscenario.js":
+      `export const options = { scenarios: { s: { executor: "constant-vus", vus: 1, duration: "1s", iterations: 3 } } };
+export default function () {}`,
+    "bad.json": `{ "vus": 2, }`,
+  });
+  try {
+    const cases: Array<[string[], number, string]> = [
+      [["run", "--bogus", t.path("ok.js")], 255, "unknown flag: --bogus"],
+      [["run", "-u", "abc", t.path("ok.js")], 255, 'invalid argument "abc" for "-u, --vus" flag'],
+      [["run", "-d", "10x", t.path("ok.js")], 255, '"10x"'],
+      [["run", "-c", t.path("bad.json"), t.path("ok.js")], 104, t.path("bad.json")],
+      [["run", t.path("badopts.js")], 104, '"vus"'],
+      [["run", t.path("badscenario.js")], 104, "iterations"],
+      [["run", t.path("missing.js")], 107, "missing.js"],
+      [
+        ["run", t.path("syntax.js")],
+        107,
+        `SyntaxError: Unexpected token at ${t.path("syntax.js")}:2:11`,
+      ],
+      [["run"], 255, "arg should either be"],
+    ];
+    for (const [args, code, text] of cases) {
+      const r = await runCli(args);
+      assertEquals(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+      assertStringIncludes(r.stderr, text, args.join(" "));
+      assert(!hasStackTrace(r.stderr), `stack trace for ${args.join(" ")}:\n${r.stderr}`);
+    }
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("the sandbox: scripts can't read env, write, or read outside their folder", async () => {
+  const t = await tempDir({
+    "env.js": `const home = Deno.env.get("HOME");\nexport default function () {}`,
+    "read.js": `const x = open("/etc/hostname");\nexport default function () {}`,
+    "write.js":
+      `Deno.writeTextFileSync("/tmp/spate-sandbox-escape", "x");\nexport default function () {}`,
+    "data.json": `{"a": 1}`,
+    "own.js": `const d = JSON.parse(open("./data.json"));
+export default function () { if (d.a !== 1) throw new Error("bad"); }`,
+  });
+  try {
+    const env = await runCli(["run", "-q", t.path("env.js")]);
+    assertEquals(env.code, 107, env.stderr);
+    assertStringIncludes(env.stderr, "Requires env access");
+    const read = await runCli(["run", "-q", t.path("read.js")]);
+    assertEquals(read.code, 107, read.stderr);
+    assertStringIncludes(
+      read.stderr,
+      "sandbox only lets scripts read files in the script's folder",
+    );
+    const write = await runCli(["run", "-q", t.path("write.js")]);
+    assertEquals(write.code, 107, write.stderr);
+    assertStringIncludes(write.stderr, "Requires write access");
+    const own = await runCli(["run", "-q", t.path("own.js")]);
+    assertEquals(own.code, 0, own.stderr);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("a script the transform can't prove runs in the Worker-per-VU mode", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import { check, sleep } from "k6";
+export const options = { vus: 2, iterations: 6 };
+export function setup() { return { n: http.get(__ENV.TARGET + "/json").status }; }
+export default function (data) {
+  [1, 2].sort(() => http.get(__ENV.TARGET + "/get").status - 200);
+  check(data, { "setup saw 200": (d) => d.n === 200 });
+  sleep(0.01);
+}`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli([
+        "run",
+        "--summary-export",
+        t.path("e.json"),
+        t.path("s.js"),
+      ], { env: { TARGET: base } });
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(
+        r.stderr,
+        "running one Worker per VU (slower, exact): a function that makes blocking calls is " +
+          `passed to .sort() (${t.path("s.js")}:6)`,
+      );
+      const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+      assertEquals(exp.metrics.http_reqs.count, 7);
+      assertEquals(exp.metrics.iterations.count, 6);
+      assertEquals(exp.metrics.checks.passes, 6);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("handleSummary writes its files and replaces the default summary", async () => {
+  const t = await tempDir({
+    "s.js": `export default function () {}
+export function handleSummary(data) {
+  return { "summary.json": JSON.stringify({ iters: data.metrics.iterations.values.count }),
+           stdout: "custom summary\\n" };
+}`,
+  });
+  try {
+    const r = await runCli(["run", "-q", "-i", "4", t.path("s.js")], { cwd: t.dir });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "custom summary\n");
+    assertEquals(JSON.parse(await Deno.readTextFile(t.path("summary.json"))), { iters: 4 });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("SIGINT stops gracefully: exit 105, teardown runs, the CSV is complete", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import { sleep } from "k6";
+export const options = { vus: 3, duration: "30s" };
+export default function () { http.get(__ENV.TARGET + "/get"); sleep(0.02); }
+export function teardown() { console.log("teardown ran"); }`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli([
+        "run",
+        "-q",
+        "--out",
+        `csv=${t.path("o.csv")}`,
+        "--summary-export",
+        t.path("e.json"),
+        t.path("s.js"),
+      ], { env: { TARGET: base }, interruptAfterMs: 2500 });
+      assertEquals(r.code, 105, r.stderr);
+      assertStringIncludes(r.stderr, "teardown ran");
+      const text = await Deno.readTextFile(t.path("o.csv"));
+      assert(text.endsWith("\n"), "the last CSV line is whole");
+      const rows = csvRows(text);
+      const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+      const reqs = rows.filter((row) => row.metric_name === "http_reqs").length;
+      assert(reqs > 10, `some requests ran (${reqs})`);
+      assertEquals(reqs, exp.metrics.http_reqs.count);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("archive: spate archive writes a tar that spate run runs with its options", async () => {
+  const t = await tempDir({
+    "lib/helper.js": `export const path = "/get";`,
+    "s.js": `import http from "k6/http";
+import { path } from "./lib/helper.js";
+export const options = { iterations: 3 };
+export default function () { http.get(__ENV.TARGET + path); }`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const a = await runCli(["archive", "-O", t.path("a.tar"), t.path("s.js")]);
+      assertEquals(a.code, 0, a.stderr);
+      const r = await runCli([
+        "run",
+        "--summary-export",
+        t.path("e.json"),
+        t.path("a.tar"),
+      ], { env: { TARGET: base } });
+      assertEquals(r.code, 0, r.stderr);
+      const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+      assertEquals(exp.metrics.http_reqs.count, 3);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
