@@ -261,7 +261,9 @@ export class FakePool implements VUPool {
   count(scenario?: string, outcome?: IterationOutcome): number {
     let n = 0;
     for (const r of this.iterations) {
-      if ((scenario === undefined || r.scenario === scenario) && (!outcome || r.outcome === outcome)) {
+      if (
+        (scenario === undefined || r.scenario === scenario) && (!outcome || r.outcome === outcome)
+      ) {
         n++;
       }
     }

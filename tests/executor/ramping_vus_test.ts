@@ -111,7 +111,13 @@ Deno.test("ramping-vus: active VUs sampled over time match the formulas", async 
 });
 
 Deno.test("ramping-vus: a ramped-down VU finishes its iteration, or is cut at gracefulRampDown", async () => {
-  for (const [gracefulRampDown, outcome, end] of [[1 * s, "interrupted", 3 * s], [3 * s, "complete", 4 * s]] as const) {
+  for (
+    const [gracefulRampDown, outcome, end] of [[1 * s, "interrupted", 3 * s], [
+      3 * s,
+      "complete",
+      4 * s,
+    ]] as const
+  ) {
     const clock = new VirtualClock();
     const cfg = scenario("ramping-vus", {
       startVUs: 4,
