@@ -139,6 +139,6 @@ Deno.test("scheduler: scenarios without work are neither run nor shown", async (
       complete: 1,
       interrupted: 0,
     })[1],
-    /^one ✓ \[ 100% \] 1 VUs  00m00\.5s\/10m0s  1\/1 shared iters$/,
+    /^one ✓ \[ 100% \] 1 VUs {2}00m00\.5s\/10m0s {2}1\/1 shared iters$/,
   );
 });
