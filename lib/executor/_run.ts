@@ -333,6 +333,14 @@ export class ScenarioRun {
     return settled;
   }
 
+  /**
+   * May a looping VU start another iteration? Also checks the clock, so a VU pool whose
+   * iterations resolve without yielding to timers cannot keep a scenario past its end.
+   */
+  canStart(): boolean {
+    return !this.regularOver && this.ctx.now() < this.start + this.regularMs;
+  }
+
   /** Ends the regular period: no new iterations; in-flight ones continue. */
   endRegular(): void {
     if (this.regularOver && this.status !== "running") return;
