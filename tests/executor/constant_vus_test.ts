@@ -37,7 +37,7 @@ Deno.test("constant-vus: real clock, 2 VUs for 1 s with 100 ms iterations → 20
   const took = performance.now() - t0;
   assertAlmostEquals(pool.count("default", "complete"), 20, 2);
   // Ends when the last iteration started before 1 s has finished; generous for a busy machine.
-  assert(took >= 1000 && took < 1500, `took ${took} ms`);
+  assert(took >= 990 && took < 1500, `took ${took} ms`); // Deno timers may fire <1 ms early
 });
 
 Deno.test("constant-vus: in-flight iterations finish within gracefulStop, else are interrupted", async () => {
