@@ -24,8 +24,11 @@ import type {
  * `unplanned` more.
  */
 export interface ExecutionStep {
+  /** ms from the scenario's start (from the test's start in combined plans). */
   readonly offset: number;
+  /** VUs initialised before the test and reserved from `offset` on. */
   readonly planned: number;
+  /** VUs the scenario may initialise mid-test (arrival-rate growth up to maxVUs). */
   readonly unplanned: number;
 }
 
@@ -48,6 +51,7 @@ export type ScenarioStatus = "waiting" | "running" | "stopping" | "done" | "inte
 
 /** {@link ScenarioProgress} as executors fill it in: live getters plus a status. */
 export interface LiveScenarioProgress extends ScenarioProgress {
+  /** Set by the executor once it runs; absent before. */
   status?: ScenarioStatus;
 }
 
@@ -331,6 +335,14 @@ export class ScenarioRun {
     await this.sleepUntil(t, ac);
     if (!settled) await Promise.resolve(); // let an already-settled `done` report in
     return settled;
+  }
+
+  /**
+   * May a looping VU start another iteration? Also checks the clock, so a VU pool whose
+   * iterations resolve without yielding to timers cannot keep a scenario past its end.
+   */
+  canStart(): boolean {
+    return !this.regularOver && this.ctx.now() < this.start + this.regularMs;
   }
 
   /** Ends the regular period: no new iterations; in-flight ones continue. */

@@ -47,7 +47,7 @@ export const constantVUs: PlannedExecutor<ConstantVUsScenario> = {
     });
 
     const loop = async (vu: ActiveVU) => {
-      while (!run.regularOver) await run.iterate(vu);
+      while (run.canStart()) await run.iterate(vu);
     };
     const loops = await startLoops(run, config, config.vus, loop);
     await run.finish(() => Promise.all(loops));

@@ -60,7 +60,7 @@ export const perVUIterations: PlannedExecutor<PerVUIterationsScenario> = {
 
     const loop = async (vu: ActiveVU) => {
       for (let i = 0; i < perVU; i++) {
-        if (run.regularOver) {
+        if (!run.canStart()) {
           // One sample per VU with what it never started; none once the run is aborted.
           if (!run.aborted) ctx.emitDropped(perVU - i, vu.id);
           return;

@@ -24,6 +24,7 @@ import { executionPlan, executors, hasWork, sortScenarios } from "./plan.ts";
 
 /** What the scheduler needs from the runner. */
 export interface SchedulerDeps {
+  /** The shared pool of initialised VUs. */
   pool: VUPool;
   /** The context one scenario's executor runs with (its abortSignal is combined with ours). */
   makeContext(scenario: ScenarioConfig): ExecutorContext;
@@ -37,10 +38,13 @@ export interface SchedulerDeps {
 
 /** One scenario's line of the progress block. */
 export interface ScenarioSnapshot {
+  /** The scenario's name. */
   name: string;
+  /** 0..1 */
   fraction: number;
   /** Columns separated by two spaces, e.g. "07/10 VUs  0m12.3s/1m00.0s". */
   detail: string;
+  /** waiting (before startTime), running, stopping (graceful stop), done or interrupted. */
   status: ScenarioStatus;
 }
 
@@ -70,6 +74,7 @@ export class Scheduler {
   readonly #maxVUs: number;
   #start: number | undefined;
 
+  /** Plans `scenarios` (any order; run in (startTime, name) order); starts nothing yet. */
   constructor(scenarios: readonly ScenarioConfig[], deps: SchedulerDeps) {
     this.#deps = deps;
     const sorted = sortScenarios(scenarios);
@@ -219,7 +224,9 @@ export interface RenderProgressOptions {
   vus: number;
   /** VUs initialised (`vus_max`). */
   vusMax: number;
+  /** Complete iterations so far, all scenarios. */
   complete: number;
+  /** Interrupted iterations so far, all scenarios. */
   interrupted: number;
   /** Overrides the snapshot's elapsed time (k6 counts from before setup()). */
   elapsedMs?: number;

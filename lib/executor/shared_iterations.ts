@@ -54,7 +54,7 @@ export const sharedIterations: PlannedExecutor<SharedIterationsScenario> = {
     ]]);
 
     const loop = async (vu: ActiveVU) => {
-      while (!run.regularOver && attempted < total) {
+      while (attempted < total && run.canStart()) {
         attempted++;
         await run.iterate(vu);
         done++;

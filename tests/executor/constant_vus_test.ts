@@ -1,4 +1,4 @@
-import { assertAlmostEquals, assertEquals, assertMatch } from "../_assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertMatch } from "../_assert.ts";
 import { constantVUs } from "../../lib/executor/constant_vus.ts";
 import type { LiveScenarioProgress } from "../../lib/executor/mod.ts";
 import {
@@ -36,7 +36,8 @@ Deno.test("constant-vus: real clock, 2 VUs for 1 s with 100 ms iterations → 20
   await constantVUs.run(cfg, ctx, newProgress());
   const took = performance.now() - t0;
   assertAlmostEquals(pool.count("default", "complete"), 20, 2);
-  assertAlmostEquals(took, 1000, 150);
+  // Ends when the last iteration started before 1 s has finished; generous for a busy machine.
+  assert(took >= 990 && took < 1500, `took ${took} ms`); // Deno timers may fire <1 ms early
 });
 
 Deno.test("constant-vus: in-flight iterations finish within gracefulStop, else are interrupted", async () => {
