@@ -65,6 +65,10 @@ export class FileWriter {
   #failed = 0;
   #lastError?: string;
   #closed = false;
+  /** Reused encoding buffer: fresh multi-MB arrays per chunk cost more than the encoding. */
+  #bytes = new Uint8Array(1 << 20);
+  /** Serialises flushes, which share {@link FileWriter.#bytes}. */
+  #flushing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     path: string,
@@ -124,18 +128,36 @@ export class FileWriter {
    * Writes out everything pending and waits until it reached the file (for gzip: the
    * compressor's output so far). Resolves `false` when a write failed since the last flush.
    */
-  async flush(): Promise<boolean> {
+  flush(): Promise<boolean> {
+    const run = this.#flushing.then(() => this.#flushNow());
+    this.#flushing = run;
+    return run;
+  }
+
+  async #flushNow(): Promise<boolean> {
     const failedBefore = this.#failed;
     if (this.#pendingSize > 0) {
       const text = this.#parts.length === 1 ? this.#parts[0] : this.#parts.join("");
       this.#parts = [];
       this.#pendingSize = 0;
-      const bytes = encoder.encode(text);
+      const bytes = this.#encode(text);
       if (this.#gzip) await this.#compress(bytes);
       else this.#queue(bytes);
     }
+    // The sink (or the compressor) is done with the shared buffer once this settles.
     await this.#writes;
     return this.#failed === failedBefore;
+  }
+
+  #encode(text: string): Uint8Array {
+    // Mostly ASCII: try a buffer a bit larger than the text, grow to the UTF-8 worst case.
+    if (this.#bytes.length < text.length) this.#bytes = new Uint8Array(text.length * 1.25);
+    let { read, written } = encoder.encodeInto(text, this.#bytes);
+    if (read < text.length) {
+      this.#bytes = new Uint8Array(text.length * 3);
+      ({ read, written } = encoder.encodeInto(text, this.#bytes));
+    }
+    return this.#bytes.subarray(0, written);
   }
 
   /** Write errors so far and the last message (for the output's stats note). */

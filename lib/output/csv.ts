@@ -202,6 +202,12 @@ function unixMicros(t: number): number {
 const maxCachedTagSets = 100_000;
 /** Samples encoded per write: ~1–2 MB of text, and a yield to the event loop between. */
 const samplesPerChunk = 10_000;
+/**
+ * Buffered samples that trigger a flush before the period ends: at high sample rates a whole
+ * period's worth would otherwise sit in memory, and could overflow the buffer while the
+ * previous flush is still writing.
+ */
+const earlyFlushSamples = 100_000;
 
 /**
  * Encodes samples as k6 CSV rows. Exposed for the benchmark and tests; the output uses it.
@@ -342,6 +348,7 @@ export class CsvOutput implements Output {
 
   addMetricSamples(samples: readonly Sample[]): void {
     this.#buffer.add(samples);
+    if (this.#buffer.length >= earlyFlushSamples) this.#flusher?.requestFlush();
   }
 
   async stop(_testError?: TestRunError | null): Promise<void> {

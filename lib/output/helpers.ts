@@ -141,6 +141,7 @@ export class PeriodicFlusher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #again = false;
 
   /** Throws when `periodMs` is not positive (k6: "metric flush period should be positive"). */
   constructor(
@@ -189,8 +190,23 @@ export class PeriodicFlusher {
     await this.#flush();
   }
 
-  #schedule(): void {
-    this.#timer = setTimeout(() => this.#tick(), this.periodMs);
+  /**
+   * Asks for a flush as soon as possible: now, or right after the running one. The period
+   * restarts after it. For outputs whose buffer passed a high-water mark: writing early keeps
+   * memory low and the buffer from overflowing. No effect once stopped.
+   */
+  requestFlush(): void {
+    if (this.#stopping) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#schedule(0);
+  }
+
+  #schedule(ms = this.periodMs): void {
+    this.#timer = setTimeout(() => this.#tick(), ms);
   }
 
   #tick(): void {
@@ -198,7 +214,10 @@ export class PeriodicFlusher {
     if (this.#stopping) return;
     this.#running = this.#runOnce().finally(() => {
       this.#running = undefined;
-      if (!this.#stopping) this.#schedule();
+      if (this.#stopping) return;
+      const again = this.#again;
+      this.#again = false;
+      this.#schedule(again ? 0 : this.periodMs);
     });
   }
 

@@ -38,6 +38,12 @@ import type {
 const flushPeriodMs = 200;
 const maxCachedTagSets = 100_000;
 const samplesPerChunk = 10_000;
+/**
+ * Buffered samples that trigger a flush before the period ends: at high sample rates a whole
+ * period's worth would otherwise sit in memory, and could overflow the buffer while the
+ * previous flush is still writing.
+ */
+const earlyFlushSamples = 100_000;
 
 /** One submetric as the `Metric` line lists it. */
 export interface JsonSubmetric {
@@ -249,6 +255,7 @@ export class JsonOutput implements Output {
 
   addMetricSamples(samples: readonly Sample[]): void {
     this.#buffer.add(samples);
+    if (this.#buffer.length >= earlyFlushSamples) this.#flusher?.requestFlush();
   }
 
   async stop(_testError?: TestRunError | null): Promise<void> {

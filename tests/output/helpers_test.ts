@@ -107,3 +107,28 @@ Deno.test("PeriodicFlusher logs periodic errors through the logger by default", 
   await flusher.stop();
   assertEquals(lines, ["periodic flush failed: disk on fire"]);
 });
+
+Deno.test("PeriodicFlusher.requestFlush flushes early, never overlapping a running flush", async () => {
+  let calls = 0;
+  let running = 0;
+  let maxRunning = 0;
+  const flusher = new PeriodicFlusher(10_000, async () => {
+    calls++;
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    await sleep(20);
+    running--;
+  });
+  flusher.requestFlush();
+  await sleep(5); // the early flush is running
+  flusher.requestFlush(); // queued right after it
+  flusher.requestFlush(); // coalesced with the queued one
+  await sleep(80);
+  assertEquals(calls, 2);
+  assertEquals(maxRunning, 1);
+  await flusher.stop();
+  assertEquals(calls, 3);
+  flusher.requestFlush(); // no effect once stopped
+  await sleep(10);
+  assertEquals(calls, 3);
+});
