@@ -168,7 +168,9 @@ export class StatsdEncoder {
       default: {
         const check = sample.tags.tags.check;
         if (check !== undefined) {
-          name = `check.${check}.${sample.value !== 0 ? "pass" : "fail"}`;
+          // k6 does not sanitise check names; a `:`, `|` or newline in one would make the
+          // line unparsable for every StatsD server, so those become `_` here.
+          name = `check.${safeName(check)}.${sample.value !== 0 ? "pass" : "fail"}`;
           value = "1";
         } else {
           value = truncInt(sample.value);
@@ -186,12 +188,21 @@ export class StatsdEncoder {
     text = "";
     for (const [key, value] of Object.entries(set.tags)) {
       if (value === "" || this.#blocked.has(key)) continue;
-      // DogStatsD clients strip newlines: one would end the line and corrupt the datagram.
-      text += (text === "" ? "|#" : ",") + (key + ":" + value).replace(/[\r\n]/g, "");
+      // The DogStatsD client k6 used strips newlines only; a `,` or `|` inside a tag would
+      // split the tag or end the line on the agent side, so they become `_` here.
+      text += (text === "" ? "|#" : ",") + safeTag(key + ":" + value);
     }
     this.#tagCache.set(set, text);
     return text;
   }
+}
+
+function safeTag(tag: string): string {
+  return /[\r\n,|]/.test(tag) ? tag.replace(/[\r\n]/g, "").replace(/[,|]/g, "_") : tag;
+}
+
+function safeName(name: string): string {
+  return /[\r\n:|]/.test(name) ? name.replace(/[\r\n:|]/g, "_") : name;
 }
 
 function truncInt(v: number): string {
@@ -321,8 +332,10 @@ class StatsdOutput implements Output {
     const datagrams = packDatagrams(lines, this.#cfg.bufferSize, MAX_DATAGRAM_BYTES);
     const socket = this.#socket;
     let failed = 0;
-    await Promise.all(datagrams.map((d) =>
-      new Promise<void>((resolve) => {
+    // One datagram after the other: gauges are last-write-wins on the server, so sending in
+    // parallel could let an older value arrive last.
+    for (const d of datagrams) {
+      await new Promise<void>((resolve) => {
         socket.send(Buffer.from(d.payload), this.#port, this.#host, (err) => {
           if (err) {
             failed += d.lines;
@@ -330,8 +343,8 @@ class StatsdOutput implements Output {
           }
           resolve();
         });
-      })
-    ));
+      });
+    }
     if (failed > 0) {
       this.#failed += failed;
       this.#params.logger.warn(
