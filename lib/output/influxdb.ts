@@ -1,14 +1,605 @@
 /**
- * PLACEHOLDER so the output registry type-checks on the `files` branch: the real output
- * lives on its own branch and replaces this file when merged.
+ * The InfluxDB v1 output (outputs-services.md §2): every `pushInterval` all buffered samples
+ * go as one line-protocol batch to `POST <addr>/write`, at most `concurrentWrites` requests in
+ * flight; failed batches are logged, counted in `stats()` and not retried (as in k6).
+ *
+ * Invocation: `--out influxdb` or `--out influxdb=http[s]://[user[:pass]@]host[:port][/prefix]/db[?query]`
+ * (query keys: insecure, payload_size, precision, retention, consistency, pushInterval,
+ * concurrentWrites, tagsAsFields) or `udp://host:port`. Precedence: defaults <
+ * `collectors.influxdb` JSON < `K6_INFLUXDB_*` environment < `--out` argument.
+ *
+ * @example
+ * ```ts
+ * // spate run --out influxdb=http://user:secret@127.0.0.1:8086/k6 script.js
+ * import influxdb from "./influxdb.ts";
+ * const output = await influxdb({ ...params, configArgument: "http://127.0.0.1:8086/k6" });
+ * await output.start();
+ * ```
  * @module
  */
-import { SpateError } from "../errors.ts";
-import type { OutputFactory } from "./types.ts";
+import dgram from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { Buffer } from "node:buffer";
+import { errorMessage, invalidConfig } from "../errors.ts";
+import type { Metric } from "../metrics/metric.ts";
+import type { Sample } from "../metrics/sample.ts";
+import { sampleTimeParts } from "../metrics/sample.ts";
+import type { TagSet } from "../metrics/tags.ts";
+import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
+import { ServiceBuffer, ServiceFlusher } from "./_service_buffer.ts";
+import {
+  jsonObject,
+  maskCredentials,
+  readBool,
+  readDurationMs,
+  readList,
+  readPositiveInt,
+  readString,
+} from "./_service_config.ts";
 
-/** Fails: the influxdb output is not built yet. */
-const factory: OutputFactory = () => {
-  throw new SpateError("output", "output influxdb is not built yet");
-};
+/** How a `tagsAsFields` entry is written as a field. */
+export type FieldType = "string" | "int" | "float" | "bool";
 
-export default factory;
+/** InfluxDB options after merging all sources. */
+export interface InfluxConfig {
+  /** Server address without credentials, e.g. `http://localhost:8086` (or `udp://h:p`). */
+  addr: string;
+  proxy: string;
+  username: string;
+  password: string;
+  insecure: boolean;
+  payloadSize: number;
+  pushIntervalMs: number;
+  concurrentWrites: number;
+  db: string;
+  /** "" (nanoseconds), n, ns, u, ms, s, m, h */
+  precision: string;
+  retention: string;
+  consistency: string;
+  tagsAsFields: Map<string, FieldType>;
+}
+
+const PRECISIONS = new Set(["", "n", "ns", "u", "ms", "s", "m", "h"]);
+
+function parseTagsAsFields(list: string[], field: string): Map<string, FieldType> {
+  const out = new Map<string, FieldType>();
+  for (const item of list) {
+    const [name, type = "string", extra] = item.split(":");
+    if (extra !== undefined || name === "" || !["string", "int", "float", "bool"].includes(type)) {
+      throw invalidConfig(
+        `invalid ${field} entry ${JSON.stringify(item)}: want name[:string|int|float|bool]`,
+      );
+    }
+    out.set(name, type as FieldType);
+  }
+  return out;
+}
+
+/**
+ * Merges defaults, `collectors.influxdb` JSON, `K6_INFLUXDB_*` and the `--out` URL.
+ *
+ * @example
+ * ```ts
+ * const cfg = influxConfig({ configArgument: "http://u:p@h:8086/prefix/mydb", env: {} });
+ * // cfg.addr "http://h:8086/prefix", cfg.db "mydb", cfg.username "u"
+ * ```
+ */
+export function influxConfig(
+  params: { configArgument: string; env: Readonly<Record<string, string>>; jsonConfig?: unknown },
+): InfluxConfig {
+  const cfg: InfluxConfig = {
+    addr: "http://localhost:8086",
+    proxy: "",
+    username: "",
+    password: "",
+    insecure: false,
+    payloadSize: 0,
+    pushIntervalMs: 1000,
+    concurrentWrites: 4,
+    db: "k6",
+    precision: "",
+    retention: "",
+    consistency: "",
+    tagsAsFields: new Map([["vu", "string"], ["iter", "string"], ["url", "string"]]),
+  };
+  const set = (key: string, value: unknown, field: string) => {
+    if (value === undefined || value === null) return;
+    switch (key) {
+      case "addr":
+      case "proxy":
+      case "username":
+      case "password":
+      case "db":
+      case "retention":
+      case "consistency":
+        cfg[key] = readString(value, field);
+        break;
+      case "precision": {
+        const p = readString(value, field);
+        if (!PRECISIONS.has(p)) {
+          throw invalidConfig(`invalid ${field} ${JSON.stringify(p)}: want n, u, ms, s, m or h`);
+        }
+        cfg.precision = p;
+        break;
+      }
+      case "insecure":
+        cfg.insecure = readBool(value, field);
+        break;
+      case "payloadSize":
+        cfg.payloadSize = value === "0" || value === 0 ? 0 : readPositiveInt(value, field);
+        break;
+      case "pushInterval":
+        cfg.pushIntervalMs = readDurationMs(value, field);
+        break;
+      case "concurrentWrites":
+        cfg.concurrentWrites = readPositiveInt(value, field);
+        break;
+      case "tagsAsFields":
+        cfg.tagsAsFields = parseTagsAsFields(readList(value, field), field);
+        break;
+    }
+  };
+  const keys: Array<[string, string]> = [
+    ["addr", "ADDR"],
+    ["proxy", "PROXY"],
+    ["username", "USERNAME"],
+    ["password", "PASSWORD"],
+    ["insecure", "INSECURE"],
+    ["payloadSize", "PAYLOAD_SIZE"],
+    ["pushInterval", "PUSH_INTERVAL"],
+    ["concurrentWrites", "CONCURRENT_WRITES"],
+    ["db", "DB"],
+    ["precision", "PRECISION"],
+    ["retention", "RETENTION"],
+    ["consistency", "CONSISTENCY"],
+    ["tagsAsFields", "TAGS_AS_FIELDS"],
+  ];
+  const json = jsonObject(params.jsonConfig, "influxdb");
+  for (const [key] of keys) set(key, json[key], `collectors.influxdb.${key}`);
+  for (const [key, suffix] of keys) {
+    set(key, params.env[`K6_INFLUXDB_${suffix}`], `K6_INFLUXDB_${suffix}`);
+  }
+  if (params.configArgument !== "") applyUrl(cfg, params.configArgument, set);
+  // Credentials may also arrive inside K6_INFLUXDB_ADDR: move them out of the address so that
+  // it can be shown in the banner and in errors.
+  if (/^[a-z]+:\/\/[^/]*@/i.test(cfg.addr)) applyUrl(cfg, cfg.addr, set, true);
+  return cfg;
+}
+
+function applyUrl(
+  cfg: InfluxConfig,
+  text: string,
+  set: (key: string, value: unknown, field: string) => void,
+  addrOnly = false,
+): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidConfig(`invalid influxdb URL ${JSON.stringify(maskCredentials(text))}`);
+  }
+  const field = addrOnly ? "K6_INFLUXDB_ADDR" : "--out influxdb";
+  if (!["http:", "https:", "udp:"].includes(url.protocol)) {
+    throw invalidConfig(
+      `invalid ${field} URL scheme ${JSON.stringify(url.protocol)}: want http, https or udp`,
+    );
+  }
+  if (url.username !== "") cfg.username = decodeURIComponent(url.username);
+  if (url.password !== "") cfg.password = decodeURIComponent(url.password);
+  if (addrOnly) {
+    url.username = "";
+    url.password = "";
+    cfg.addr = url.toString().replace(/\/$/, "");
+    return;
+  }
+  // The last path segment is the database; anything before it is a path prefix of the
+  // server (k6 HEAD). A trailing slash means "all prefix, no database".
+  let prefix = "";
+  const path = url.pathname.replace(/^\//, "");
+  if (path !== "") {
+    if (path.endsWith("/")) {
+      prefix = "/" + path.slice(0, -1);
+    } else {
+      const at = path.lastIndexOf("/");
+      cfg.db = decodeURIComponent(path.slice(at + 1));
+      if (at > 0) prefix = "/" + path.slice(0, at);
+    }
+  }
+  cfg.addr = `${url.protocol}//${url.host}${prefix}`;
+  const paramKeys: Record<string, string> = {
+    insecure: "insecure",
+    payload_size: "payloadSize",
+    precision: "precision",
+    retention: "retention",
+    consistency: "consistency",
+    pushInterval: "pushInterval",
+    concurrentWrites: "concurrentWrites",
+  };
+  const asFields: string[] = [];
+  for (const [name, value] of url.searchParams) {
+    if (name === "tagsAsFields") {
+      asFields.push(value);
+      continue;
+    }
+    const key = paramKeys[name];
+    if (!key) throw invalidConfig(`unknown query parameter ${JSON.stringify(name)} in ${field}`);
+    set(key, value, `${field} ?${name}`);
+  }
+  if (asFields.length > 0) {
+    cfg.tagsAsFields = parseTagsAsFields(asFields.flatMap((v) => v.split(",")), "tagsAsFields");
+  }
+}
+
+// --- line protocol ---------------------------------------------------------------------------
+
+function escapeMeasurement(s: string): string {
+  return /[, \\\n]/.test(s) ? s.replace(/[\\, ]/g, "\\$&").replace(/\n/g, "\\n") : s;
+}
+
+function escapeKey(s: string): string {
+  return /[,= \\\n]/.test(s) ? s.replace(/[\\,= ]/g, "\\$&").replace(/\n/g, "\\n") : s;
+}
+
+function quoteString(s: string): string {
+  return '"' + (/["\\]/.test(s) ? s.replace(/["\\]/g, "\\$&") : s) + '"';
+}
+
+/**
+ * Formats a finite float the way Go's `strconv.FormatFloat(v, 'f', -1, 64)` does: shortest
+ * round-trip digits, never an exponent (`1e21` → `1000000000000000000000`).
+ *
+ * @example
+ * ```ts
+ * formatFloat(105.322); // "105.322"
+ * formatFloat(1e-7); // "0.0000001"
+ * ```
+ */
+export function formatFloat(v: number): string {
+  const s = String(v);
+  const e = s.indexOf("e");
+  if (e < 0) return s;
+  const neg = s[0] === "-";
+  const mantissa = s.slice(neg ? 1 : 0, e);
+  const exp = Number(s.slice(e + 1));
+  const dot = mantissa.indexOf(".");
+  const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  const intLen = (dot < 0 ? mantissa.length : dot) + exp;
+  let out: string;
+  if (intLen <= 0) out = "0." + "0".repeat(-intLen) + digits;
+  else if (intLen >= digits.length) out = digits + "0".repeat(intLen - digits.length);
+  else out = digits.slice(0, intLen) + "." + digits.slice(intLen);
+  return (neg ? "-" : "") + out;
+}
+
+function fieldValue(raw: string, type: FieldType): string {
+  switch (type) {
+    case "int":
+      // Go's strconv.ParseInt: optional sign and digits only; a failure keeps the string.
+      return /^[+-]?\d+$/.test(raw) && Number.isSafeInteger(Number(raw))
+        ? `${Number(raw)}i`
+        : quoteString(raw);
+    case "float": {
+      const n = Number(raw);
+      return raw.trim() !== "" && Number.isFinite(n) ? formatFloat(n) : quoteString(raw);
+    }
+    case "bool": {
+      const v = raw.toLowerCase();
+      if (["1", "t", "true"].includes(v)) return "true";
+      if (["0", "f", "false"].includes(v)) return "false";
+      return quoteString(raw);
+    }
+    default:
+      return quoteString(raw);
+  }
+}
+
+interface TagParts {
+  /** `,k=v,...` of the tags kept as tags (sorted, empties dropped). */
+  tags: string;
+  /** Fields sorting before `value` (each followed by `,`). */
+  before: string;
+  /** Fields sorting after `value` (each preceded by `,`). */
+  after: string;
+}
+
+/**
+ * Encodes samples as InfluxDB line protocol (§2.3). Tag and field text is computed once per
+ * interned tag set, the measurement once per metric.
+ *
+ * @example
+ * ```ts
+ * const enc = new LineEncoder(new Map([["url", "string"]]), "");
+ * enc.line(sample); // 'http_req_duration,method=GET url="https://x",value=105.322 1767...'
+ * ```
+ */
+export class LineEncoder {
+  readonly #asFields: ReadonlyMap<string, FieldType>;
+  readonly #precision: string;
+  readonly #tagCache = new WeakMap<TagSet, TagParts>();
+  readonly #measurements = new Map<Metric, string>();
+
+  constructor(tagsAsFields: ReadonlyMap<string, FieldType>, precision: string) {
+    this.#asFields = tagsAsFields;
+    this.#precision = precision;
+  }
+
+  /** One line (no trailing newline), or undefined for NaN/±Inf, which InfluxDB can't store. */
+  line(sample: Sample): string | undefined {
+    const v = sample.value;
+    if (!Number.isFinite(v)) return undefined;
+    let m = this.#measurements.get(sample.metric);
+    if (m === undefined) {
+      m = escapeMeasurement(sample.metric.name);
+      this.#measurements.set(sample.metric, m);
+    }
+    const parts = this.#parts(sample.tags);
+    return m + parts.tags + " " + parts.before + "value=" + formatFloat(v) + parts.after + " " +
+      this.timestamp(sample.time);
+  }
+
+  #parts(set: TagSet): TagParts {
+    let parts = this.#tagCache.get(set);
+    if (parts) return parts;
+    let tags = "";
+    const fields: Array<[string, string]> = [];
+    for (const [key, value] of Object.entries(set.tags)) {
+      const type = this.#asFields.get(key);
+      if (type !== undefined) {
+        fields.push([key, escapeKey(key) + "=" + fieldValue(value, type)]);
+      } else if (value !== "") {
+        tags += "," + escapeKey(key) + "=" + escapeKey(value);
+      }
+    }
+    fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let before = "";
+    let after = "";
+    for (const [key, text] of fields) {
+      if (key < "value") before += text + ",";
+      else after += "," + text;
+    }
+    parts = { tags, before, after };
+    this.#tagCache.set(set, parts);
+    return parts;
+  }
+
+  /** The sample time in the configured precision (integer). */
+  timestamp(time: number): string {
+    const { seconds, nanos } = sampleTimeParts(time);
+    switch (this.#precision) {
+      case "u":
+        return String(seconds * 1e6 + Math.floor(nanos / 1e3));
+      case "ms":
+        return String(seconds * 1e3 + Math.floor(nanos / 1e6));
+      case "s":
+        return String(seconds);
+      case "m":
+        return String(Math.floor(seconds / 60));
+      case "h":
+        return String(Math.floor(seconds / 3600));
+      default:
+        return seconds + String(nanos).padStart(9, "0");
+    }
+  }
+}
+
+// --- the output ------------------------------------------------------------------------------
+
+class InfluxOutput implements Output {
+  readonly #params: OutputParams;
+  readonly #cfg: InfluxConfig;
+  readonly #encoder: LineEncoder;
+  readonly #buffer = new ServiceBuffer();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #headers: Record<string, string>;
+  #flusher: ServiceFlusher | undefined;
+  #client: Deno.HttpClient | undefined;
+  #udp: { socket: dgram.Socket; host: string; port: number } | undefined;
+  #failed = 0;
+  #lastError = "";
+  #failedWrites = 0;
+
+  constructor(params: OutputParams, cfg: InfluxConfig) {
+    this.#params = params;
+    this.#cfg = cfg;
+    this.#encoder = new LineEncoder(cfg.tagsAsFields, cfg.precision);
+    this.#headers = { "User-Agent": "spate (k6 compatible)" };
+    if (cfg.username !== "" || cfg.password !== "") {
+      const token = Buffer.from(`${cfg.username}:${cfg.password}`).toString("base64");
+      this.#headers.Authorization = `Basic ${token}`;
+    }
+  }
+
+  description(): string {
+    return `InfluxDBv1 (${maskCredentials(this.#cfg.addr)})`;
+  }
+
+  #safe(text: string): string {
+    let out = maskCredentials(text);
+    if (this.#cfg.password !== "") out = out.replaceAll(this.#cfg.password, "***");
+    return out;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.#cfg;
+    const log = this.#params.logger;
+    if (cfg.addr.startsWith("udp://")) {
+      const url = new URL(cfg.addr);
+      const host = url.hostname.replace(/^\[|\]$/g, "");
+      const resolved = await lookup(host).catch((err) => {
+        throw invalidConfig(`influxdb: can't resolve ${host}: ${errorMessage(err)}`);
+      });
+      const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
+      socket.on("error", (err) => (this.#lastError = errorMessage(err)));
+      this.#udp = { socket, host: resolved.address, port: Number(url.port || 8089) };
+    } else {
+      if (cfg.proxy !== "") this.#client = Deno.createHttpClient({ proxy: { url: cfg.proxy } });
+      if (cfg.insecure && cfg.addr.startsWith("https:")) {
+        log.warn(
+          "influxdb: insecure=true can't be honoured per output; start spate with " +
+            "--unsafely-ignore-certificate-errors to skip TLS verification",
+        );
+      }
+      await this.#createDatabase();
+    }
+    this.#flusher = new ServiceFlusher(cfg.pushIntervalMs, () => this.#flush(), (err) => {
+      log.error("influxdb: flush failed", { error: this.#safe(errorMessage(err)) });
+    });
+    this.#flusher.start();
+  }
+
+  /**
+   * `CREATE DATABASE` as k6 does at start. k6 ignores every error here; an unreachable server
+   * gets a warning (not a failure, as in k6) so the user knows why samples will be lost.
+   */
+  async #createDatabase(): Promise<void> {
+    const body = new URLSearchParams({
+      q: `CREATE DATABASE "${this.#cfg.db.replace(/"/g, '\\"')}"`,
+    });
+    try {
+      const res = await fetch(`${this.#cfg.addr}/query`, {
+        method: "POST",
+        headers: this.#headers,
+        body,
+        client: this.#client,
+        signal: AbortSignal.timeout(5000),
+      });
+      const text = await res.text();
+      if (!res.ok) {
+        this.#params.logger.debug("influxdb: couldn't create database", {
+          status: res.status,
+          error: this.#safe(text.trim()),
+        });
+      }
+    } catch (err) {
+      this.#params.logger.warn(
+        `InfluxDB ${this.#safe(this.#cfg.addr)} is not reachable; samples will be dropped ` +
+          `until it is`,
+        { error: this.#safe(errorMessage(err)) },
+      );
+    }
+  }
+
+  addMetricSamples(samples: readonly Sample[]): void {
+    if (samples.length > 0) this.#buffer.add(samples);
+  }
+
+  #encode(samples: readonly Sample[]): { lines: string[]; skipped: number } {
+    const lines: string[] = [];
+    let skipped = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const line = this.#encoder.line(samples[i]);
+      if (line === undefined) skipped++;
+      else lines.push(line);
+    }
+    return { lines, skipped };
+  }
+
+  async #flush(): Promise<void> {
+    const samples = this.#buffer.drain();
+    if (samples.length === 0) return;
+    const { lines, skipped } = this.#encode(samples);
+    if (skipped > 0) {
+      // k6 drops the whole batch on a NaN/Inf value; only the offending samples are dropped.
+      this.#failed += skipped;
+      this.#params.logger.warn(`influxdb: dropped ${skipped} samples with NaN or infinite values`);
+    }
+    if (lines.length === 0) return;
+    if (this.#udp) return this.#sendUdp(lines);
+    // At most concurrentWrites in flight: when full, this flush waits for a slot (k6 does).
+    while (this.#inFlight.size >= this.#cfg.concurrentWrites) await Promise.race(this.#inFlight);
+    const write = this.#write(lines).finally(() => this.#inFlight.delete(write));
+    this.#inFlight.add(write);
+  }
+
+  async #write(lines: string[]): Promise<void> {
+    const cfg = this.#cfg;
+    const q = new URLSearchParams({
+      consistency: cfg.consistency,
+      db: cfg.db,
+      // InfluxDB 1.x spells nanoseconds "n" (or nothing); "ns" is accepted in spate's config.
+      precision: cfg.precision === "ns" ? "n" : cfg.precision,
+      rp: cfg.retention,
+    });
+    const started = performance.now();
+    let error = "";
+    try {
+      const res = await fetch(`${cfg.addr}/write?${q}`, {
+        method: "POST",
+        headers: this.#headers,
+        body: lines.join("\n") + "\n",
+        client: this.#client,
+        // k6 sets no timeout; a bound keeps stop() from hanging on a server that stopped
+        // answering without closing the connection.
+        signal: AbortSignal.timeout(Math.max(10_000, 2 * cfg.pushIntervalMs)),
+      });
+      const text = await res.text();
+      if (res.status !== 204 && res.status !== 200) error = `${res.status}: ${text.trim()}`;
+    } catch (err) {
+      error = errorMessage(err);
+    }
+    const took = performance.now() - started;
+    if (took > cfg.pushIntervalMs) {
+      this.#params.logger.warn(
+        `influxdb: a write took ${Math.round(took)}ms, longer than pushInterval ` +
+          `(${cfg.pushIntervalMs}ms); consider a longer K6_INFLUXDB_PUSH_INTERVAL`,
+      );
+    }
+    if (error !== "") {
+      this.#failed += lines.length;
+      this.#failedWrites++;
+      this.#lastError = this.#safe(error);
+      const hint = /unauthorized access/i.test(error)
+        ? " (InfluxDB 2.x needs the xk6-output-influxdb extension, not this output)"
+        : "";
+      this.#params.logger.error(`Couldn't write stats${hint}`, { error: this.#lastError });
+    }
+  }
+
+  async #sendUdp(lines: string[]): Promise<void> {
+    const { socket, host, port } = this.#udp!;
+    const max = this.#cfg.payloadSize > 0 ? this.#cfg.payloadSize : 512;
+    let batch = "";
+    let count = 0;
+    const send = (payload: string, n: number) =>
+      new Promise<void>((resolve) =>
+        socket.send(Buffer.from(payload), port, host, (err) => {
+          if (err) {
+            this.#failed += n;
+            this.#lastError = errorMessage(err);
+          }
+          resolve();
+        })
+      );
+    for (const line of lines) {
+      const next = line + "\n";
+      if (count > 0 && Buffer.byteLength(batch) + Buffer.byteLength(next) > max) {
+        await send(batch, count);
+        batch = "";
+        count = 0;
+      }
+      batch += next;
+      count++;
+    }
+    if (count > 0) await send(batch, count);
+  }
+
+  async stop(): Promise<void> {
+    await this.#flusher?.stop();
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    this.#client?.close();
+    const udp = this.#udp;
+    this.#udp = undefined;
+    if (udp) await new Promise<void>((resolve) => udp.socket.close(() => resolve()));
+  }
+
+  stats(): OutputStats {
+    const dropped = this.#failed + this.#buffer.dropped;
+    if (dropped === 0) return { droppedSamples: 0 };
+    const writes = this.#failedWrites > 0 ? `${this.#failedWrites} writes failed: ` : "";
+    return { droppedSamples: dropped, note: `${writes}${this.#lastError}` };
+  }
+}
+
+/** The `influxdb` output factory. */
+const influxdbOutput: OutputFactory = (params) => new InfluxOutput(params, influxConfig(params));
+export default influxdbOutput;

@@ -1,14 +1,374 @@
 /**
- * PLACEHOLDER so the output registry type-checks on the `files` branch: the real output
- * lives on its own branch and replaces this file when merged.
+ * The StatsD output (outputs-services.md §1): every sample becomes one StatsD line
+ * `<namespace><name>:<value>|<type>[|#k:v,...]`, packed into UDP datagrams. Registered as
+ * `statsd` / `output-statsd`, and as `datadog` (same wire format, DogStatsD tags on by
+ * default, also reads the old `K6_DATADOG_*` variables).
+ *
+ * Options (defaults < `collectors.statsd` JSON < environment; the `--out` argument is ignored,
+ * as in k6): `addr` / `K6_STATSD_ADDR` (`localhost:8125`), `namespace` / `K6_STATSD_NAMESPACE`
+ * (`k6.`), `pushInterval` / `K6_STATSD_PUSH_INTERVAL` (`1s`), `bufferSize` /
+ * `K6_STATSD_BUFFER_SIZE` (20 lines per datagram), `enableTags` / `K6_STATSD_ENABLE_TAGS`
+ * (false), `tagBlocklist` / `K6_STATSD_TAG_BLOCKLIST` (`vu,iter,url`).
+ *
+ * @example
+ * ```ts
+ * // K6_STATSD_ENABLE_TAGS=true spate run --out statsd script.js
+ * import statsd from "./statsd.ts";
+ * const output = await statsd(params);
+ * await output.start();
+ * output.addMetricSamples(samples);
+ * await output.stop(null);
+ * ```
  * @module
  */
-import { SpateError } from "../errors.ts";
-import type { OutputFactory } from "./types.ts";
+import dgram from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { Buffer } from "node:buffer";
+import { errorMessage, invalidConfig, SpateError } from "../errors.ts";
+import type { Sample } from "../metrics/sample.ts";
+import type { TagSet } from "../metrics/tags.ts";
+import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
+import { ServiceBuffer, ServiceFlusher } from "./_service_buffer.ts";
+import {
+  jsonObject,
+  readBool,
+  readDurationMs,
+  readList,
+  readPositiveInt,
+  readString,
+} from "./_service_config.ts";
 
-/** Fails: the statsd output is not built yet. */
-const factory: OutputFactory = () => {
-  throw new SpateError("output", "output statsd is not built yet");
-};
+/** StatsD options after merging defaults, JSON config and environment. */
+export interface StatsdConfig {
+  addr: string;
+  namespace: string;
+  pushIntervalMs: number;
+  /** Max lines per datagram (datagrams are also capped at {@link MAX_DATAGRAM_BYTES}). */
+  bufferSize: number;
+  enableTags: boolean;
+  tagBlocklist: string[];
+}
 
-export default factory;
+/** The datagram size cap of the StatsD client k6 used (fits a 1500-byte MTU). */
+export const MAX_DATAGRAM_BYTES = 1432;
+
+/**
+ * Builds the config for `statsd` (or the `datadog` alias when `outputType` is "datadog").
+ *
+ * @example
+ * ```ts
+ * statsdConfig({ outputType: "statsd", env: { K6_STATSD_ADDR: "127.0.0.1:9125" } }).addr;
+ * // "127.0.0.1:9125"
+ * ```
+ */
+export function statsdConfig(
+  params: Pick<OutputParams, "outputType" | "env"> & { jsonConfig?: unknown },
+): StatsdConfig {
+  const datadog = params.outputType === "datadog";
+  const cfg: StatsdConfig = {
+    addr: "localhost:8125",
+    namespace: "k6.",
+    pushIntervalMs: 1000,
+    bufferSize: 20,
+    enableTags: datadog,
+    tagBlocklist: ["vu", "iter", "url"],
+  };
+  const json = jsonObject(params.jsonConfig, params.outputType);
+  const apply = (key: string, value: unknown, field: string) => {
+    if (value === undefined || value === null) return;
+    switch (key) {
+      case "addr":
+        cfg.addr = readString(value, field);
+        break;
+      case "namespace":
+        cfg.namespace = readString(value, field);
+        break;
+      case "pushInterval":
+        cfg.pushIntervalMs = readDurationMs(value, field);
+        break;
+      case "bufferSize":
+        cfg.bufferSize = readPositiveInt(value, field);
+        break;
+      case "enableTags":
+        cfg.enableTags = readBool(value, field);
+        break;
+      case "tagBlocklist":
+        cfg.tagBlocklist = readList(value, field);
+        break;
+    }
+  };
+  const keys: Array<[string, string]> = [
+    ["addr", "ADDR"],
+    ["namespace", "NAMESPACE"],
+    ["pushInterval", "PUSH_INTERVAL"],
+    ["bufferSize", "BUFFER_SIZE"],
+    ["enableTags", "ENABLE_TAGS"],
+    ["tagBlocklist", "TAG_BLOCKLIST"],
+  ];
+  const collectors = `collectors.${params.outputType}`;
+  for (const [key] of keys) apply(key, json[key], `${collectors}.${key}`);
+  // The v0.33 datadog output spelled it "blacklist".
+  if (datadog) apply("tagBlocklist", json.tagBlacklist, `${collectors}.tagBlacklist`);
+  const prefixes = datadog ? ["K6_DATADOG_", "K6_STATSD_"] : ["K6_STATSD_"];
+  for (const prefix of prefixes) {
+    for (const [key, suffix] of keys) {
+      const name = prefix + suffix;
+      apply(key, params.env[name], name);
+    }
+    if (prefix === "K6_DATADOG_") {
+      apply("tagBlocklist", params.env.K6_DATADOG_TAG_BLACKLIST, "K6_DATADOG_TAG_BLACKLIST");
+    }
+  }
+  return cfg;
+}
+
+/**
+ * Encodes samples as StatsD lines (one per sample, no trailing newline), following §1.3:
+ * counters as integers (truncated), gauges and trends with six decimals, rates as counters
+ * (checks become `check.<name>.pass|fail:1|c`).
+ *
+ * @example
+ * ```ts
+ * const enc = new StatsdEncoder({ namespace: "k6.", enableTags: false, tagBlocklist: [] });
+ * enc.line(sample); // "k6.vus:10.000000|g"
+ * ```
+ */
+export class StatsdEncoder {
+  readonly #namespace: string;
+  readonly #enableTags: boolean;
+  readonly #blocked: Set<string>;
+  // Tag sets are interned, so the rendered `|#...` suffix is computed once per tag set.
+  readonly #tagCache = new WeakMap<TagSet, string>();
+
+  constructor(cfg: Pick<StatsdConfig, "namespace" | "enableTags" | "tagBlocklist">) {
+    this.#namespace = cfg.namespace;
+    this.#enableTags = cfg.enableTags;
+    this.#blocked = new Set(cfg.tagBlocklist);
+  }
+
+  /** The StatsD line for one sample. */
+  line(sample: Sample): string {
+    const metric = sample.metric;
+    let name = metric.name;
+    let value: string;
+    let type: string;
+    switch (metric.type) {
+      case "counter":
+        value = truncInt(sample.value);
+        type = "c";
+        break;
+      case "gauge":
+        value = sample.value.toFixed(6);
+        type = "g";
+        break;
+      case "trend":
+        value = sample.value.toFixed(6);
+        type = "ms";
+        break;
+      default: {
+        const check = sample.tags.tags.check;
+        if (check !== undefined) {
+          // k6 does not sanitise check names; a `:`, `|` or newline in one would make the
+          // line unparsable for every StatsD server, so those become `_` here.
+          name = `check.${safeName(check)}.${sample.value !== 0 ? "pass" : "fail"}`;
+          value = "1";
+        } else {
+          value = truncInt(sample.value);
+        }
+        type = "c";
+      }
+    }
+    const line = this.#namespace + name + ":" + value + "|" + type;
+    return this.#enableTags ? line + this.#tags(sample.tags) : line;
+  }
+
+  #tags(set: TagSet): string {
+    let text = this.#tagCache.get(set);
+    if (text !== undefined) return text;
+    text = "";
+    for (const [key, value] of Object.entries(set.tags)) {
+      if (value === "" || this.#blocked.has(key)) continue;
+      // The DogStatsD client k6 used strips newlines only; a `,` or `|` inside a tag would
+      // split the tag or end the line on the agent side, so they become `_` here.
+      text += (text === "" ? "|#" : ",") + safeTag(key + ":" + value);
+    }
+    this.#tagCache.set(set, text);
+    return text;
+  }
+}
+
+function safeTag(tag: string): string {
+  return /[\r\n,|]/.test(tag) ? tag.replace(/[\r\n]/g, "").replace(/[,|]/g, "_") : tag;
+}
+
+function safeName(name: string): string {
+  return /[\r\n:|]/.test(name) ? name.replace(/[\r\n:|]/g, "_") : name;
+}
+
+function truncInt(v: number): string {
+  const t = Math.trunc(v);
+  // -0 and non-finite values: StatsD has no syntax for NaN/Inf; send 0 like Go's int64 cast.
+  return Number.isFinite(t) ? (t === 0 ? "0" : t.toFixed(0)) : "0";
+}
+
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 2; // surrogate pair: 4 bytes for 2 UTF-16 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/**
+ * Packs lines into datagram payloads of at most `maxLines` lines and `maxBytes` bytes,
+ * joined with `\n`. A single line longer than `maxBytes` travels alone.
+ *
+ * @example
+ * ```ts
+ * packDatagrams(["a:1|c", "b:2|c"], 1, 1432); // ["a:1|c", "b:2|c"]
+ * ```
+ */
+export function packDatagrams(lines: readonly string[], maxLines: number, maxBytes: number) {
+  const out: Array<{ payload: string; lines: number }> = [];
+  let cur = "";
+  let curBytes = 0;
+  let count = 0;
+  for (const line of lines) {
+    const len = utf8Length(line);
+    if (count > 0 && (count >= maxLines || curBytes + 1 + len > maxBytes)) {
+      out.push({ payload: cur, lines: count });
+      cur = "";
+      curBytes = 0;
+      count = 0;
+    }
+    if (count === 0) {
+      cur = line;
+      curBytes = len;
+    } else {
+      cur += "\n" + line;
+      curBytes += 1 + len;
+    }
+    count++;
+  }
+  if (count > 0) out.push({ payload: cur, lines: count });
+  return out;
+}
+
+class StatsdOutput implements Output {
+  readonly #params: OutputParams;
+  readonly #cfg: StatsdConfig;
+  readonly #encoder: StatsdEncoder;
+  readonly #buffer = new ServiceBuffer();
+  #flusher: ServiceFlusher | undefined;
+  #socket: dgram.Socket | undefined;
+  #host = "";
+  #port = 0;
+  #failed = 0;
+  #lastError = "";
+
+  constructor(params: OutputParams, cfg: StatsdConfig) {
+    this.#params = params;
+    this.#cfg = cfg;
+    this.#encoder = new StatsdEncoder(cfg);
+  }
+
+  description(): string {
+    return `${this.#params.outputType} (${this.#cfg.addr})`;
+  }
+
+  async start(): Promise<void> {
+    const addr = this.#cfg.addr.trim();
+    const field = `${this.#params.outputType} addr`;
+    if (addr === "") throw invalidConfig(`${field} is empty: set K6_STATSD_ADDR to host:port`);
+    if (addr.startsWith("unix://")) {
+      throw invalidConfig(`${field} ${JSON.stringify(addr)}: unix sockets are not supported`);
+    }
+    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(addr);
+    const port = m ? Number(m[3]) : NaN;
+    if (!m || !(port > 0 && port < 65536)) {
+      throw invalidConfig(`invalid ${field} ${JSON.stringify(addr)}: want host:port`);
+    }
+    const host = m[1] ?? m[2];
+    // Resolve once: node:dgram would otherwise look the name up for every datagram.
+    let resolved: { address: string; family: number };
+    try {
+      resolved = await lookup(host);
+    } catch (err) {
+      throw new SpateError(
+        "output",
+        `${this.#params.outputType}: can't resolve ${host}: ${errorMessage(err)}`,
+      );
+    }
+    this.#host = resolved.address;
+    this.#port = port;
+    const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
+    socket.on("error", (err) => {
+      this.#lastError = errorMessage(err);
+    });
+    this.#socket = socket;
+    this.#flusher = new ServiceFlusher(this.#cfg.pushIntervalMs, () => this.#flush(), (err) => {
+      this.#params.logger.error(`${this.#params.outputType}: flush failed`, {
+        error: errorMessage(err),
+      });
+    });
+    this.#flusher.start();
+  }
+
+  addMetricSamples(samples: readonly Sample[]): void {
+    if (samples.length > 0) this.#buffer.add(samples);
+  }
+
+  async #flush(): Promise<void> {
+    const samples = this.#buffer.drain();
+    if (samples.length === 0 || !this.#socket) return;
+    const lines = new Array<string>(samples.length);
+    for (let i = 0; i < samples.length; i++) lines[i] = this.#encoder.line(samples[i]);
+    const datagrams = packDatagrams(lines, this.#cfg.bufferSize, MAX_DATAGRAM_BYTES);
+    const socket = this.#socket;
+    let failed = 0;
+    // One datagram after the other: gauges are last-write-wins on the server, so sending in
+    // parallel could let an older value arrive last.
+    for (const d of datagrams) {
+      await new Promise<void>((resolve) => {
+        socket.send(Buffer.from(d.payload), this.#port, this.#host, (err) => {
+          if (err) {
+            failed += d.lines;
+            this.#lastError = errorMessage(err);
+          }
+          resolve();
+        });
+      });
+    }
+    if (failed > 0) {
+      this.#failed += failed;
+      this.#params.logger.warn(
+        `Couldn't send ${failed} out of ${samples.length} metrics`,
+        { output: this.#params.outputType, error: this.#lastError },
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#flusher?.stop();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  stats(): OutputStats {
+    const dropped = this.#failed + this.#buffer.dropped;
+    return dropped > 0 && this.#lastError
+      ? { droppedSamples: dropped, note: this.#lastError }
+      : { droppedSamples: dropped };
+  }
+}
+
+/** The `statsd` / `output-statsd` / `datadog` output factory. */
+const statsdOutput: OutputFactory = (params) => new StatsdOutput(params, statsdConfig(params));
+export default statsdOutput;

@@ -1,0 +1,203 @@
+import dgram from "node:dgram";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "../_assert.ts";
+import { SpateError } from "../../lib/errors.ts";
+import statsd, {
+  MAX_DATAGRAM_BYTES,
+  packDatagrams,
+  statsdConfig,
+} from "../../lib/output/statsd.ts";
+import { fixedSamples, testParams } from "./_service_fixtures.ts";
+
+/** The StatsD line grammar (with DogStatsD tags); anything else is a protocol error. */
+const LINE =
+  /^([^:|#\n]+):(-?\d+(?:\.\d+)?)\|(c|g|ms|h|s|d)(?:\|@\d+(?:\.\d+)?)?(?:\|#([^|\n]+))?$/;
+
+interface Received {
+  datagrams: string[];
+  lines: string[];
+}
+
+/** A strict StatsD listener on 127.0.0.1: rejects (records) malformed lines. */
+async function statsdListener() {
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  const port = (socket.address() as { port: number }).port;
+  const got: Received = { datagrams: [], lines: [] };
+  const malformed: string[] = [];
+  socket.on("message", (msg) => {
+    const text = msg.toString("utf8");
+    got.datagrams.push(text);
+    for (const line of text.split("\n")) {
+      if (!LINE.test(line)) malformed.push(line);
+      const m = LINE.exec(line);
+      if (m?.[4]) {
+        for (const tag of m[4].split(",")) if (!/^[^:,]+:[^,]*$/.test(tag)) malformed.push(line);
+      }
+      got.lines.push(line);
+    }
+  });
+  return {
+    port,
+    got,
+    malformed,
+    /** Waits until `n` lines arrived (UDP on loopback: no loss expected) or 2 s passed. */
+    async waitLines(n: number) {
+      const end = Date.now() + 2000;
+      while (got.lines.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    },
+    close: () => new Promise<void>((r) => socket.close(() => r())),
+  };
+}
+
+async function run(outputType: string, env: Record<string, string>, json?: unknown) {
+  const server = await statsdListener();
+  const { params, logs } = testParams(outputType, {
+    env: { K6_STATSD_ADDR: `127.0.0.1:${server.port}`, ...env },
+    jsonConfig: json,
+  });
+  const out = await statsd(params);
+  await out.start();
+  const samples = fixedSamples();
+  out.addMetricSamples(samples);
+  await out.stop(null);
+  await server.waitLines(samples.length);
+  await server.close();
+  return { ...server, logs, out, description: out.description() };
+}
+
+Deno.test("statsd: default config sends exact untagged lines", async () => {
+  const r = await run("statsd", {});
+  assertEquals(r.malformed, []);
+  assertEquals(r.got.lines, [
+    "k6.vus:10.000000|g",
+    "k6.vus:11.000000|g",
+    "k6.vus:12.000000|g",
+    "k6.vus:13.000000|g",
+    "k6.http_reqs:1|c",
+    "k6.http_reqs:1|c",
+    "k6.http_reqs:1|c",
+    "k6.http_req_duration:105.322000|ms",
+    "k6.http_req_duration:0.500000|ms",
+    "k6.http_req_duration:12.000000|ms",
+    "k6.check.status is 200.pass:1|c",
+    "k6.check.body ok.fail:1|c",
+    "k6.http_req_failed:0|c",
+    "k6.http_req_failed:1|c",
+    "k6.my_counter:2|c",
+  ]);
+  // Default bufferSize 20: all 15 lines fit one datagram.
+  assertEquals(r.got.datagrams.length, 1);
+  assertEquals(r.description, `statsd (127.0.0.1:${r.port})`);
+  assertEquals(r.out.stats?.(), { droppedSamples: 0 });
+});
+
+Deno.test("statsd: tags, namespace and bufferSize from env; datagrams respect the limits", async () => {
+  const r = await run("statsd", {
+    K6_STATSD_ENABLE_TAGS: "true",
+    K6_STATSD_NAMESPACE: "app.",
+    K6_STATSD_BUFFER_SIZE: "4",
+  });
+  assertEquals(r.malformed, []);
+  assertEquals(r.got.lines.length, 15);
+  assertEquals(r.got.datagrams.length, 4); // 15 lines, at most 4 per datagram
+  for (const d of r.got.datagrams) {
+    assert(d.split("\n").length <= 4, d);
+    assert(new TextEncoder().encode(d).length <= MAX_DATAGRAM_BYTES);
+  }
+  assertEquals(r.got.lines[0], "app.vus:10.000000|g");
+  assertEquals(
+    r.got.lines[4],
+    "app.http_reqs:1|c|#expected_response:true,method:GET,name:http://127.0.0.1/a," +
+      "scenario:default,status:200",
+  );
+  // Empty tag values are left out (group:"").
+  assertEquals(
+    r.got.lines[9],
+    "app.http_req_duration:12.000000|ms|#expected_response:false,method:POST," +
+      "name:http://127.0.0.1/b,scenario:default,status:404",
+  );
+  assertEquals(
+    r.got.lines[10],
+    "app.check.status is 200.pass:1|c|#check:status is 200,scenario:default",
+  );
+  // A comma would split the DogStatsD tag: it becomes "_".
+  assertEquals(r.got.lines[14], "app.my_counter:2|c|#my tag:a_b=c d");
+});
+
+Deno.test("statsd: datadog alias has DogStatsD tags on; JSON config and blocklist apply", async () => {
+  const r = await run("datadog", {}, { namespace: "dd.", tagBlocklist: ["url", "name", "status"] });
+  assertEquals(
+    r.got.lines[4],
+    "dd.http_reqs:1|c|#expected_response:true,method:GET,scenario:default",
+  );
+  assertStringIncludes(r.description, "datadog (127.0.0.1:");
+});
+
+Deno.test("statsd: env beats JSON config; bad values name the field", () => {
+  const cfg = statsdConfig({
+    outputType: "statsd",
+    jsonConfig: { addr: "json:1", pushInterval: "5s", enableTags: true },
+    env: { K6_STATSD_ADDR: "env:2", K6_STATSD_TAG_BLOCKLIST: "a, b" },
+  });
+  assertEquals(cfg, {
+    addr: "env:2",
+    namespace: "k6.",
+    pushIntervalMs: 5000,
+    bufferSize: 20,
+    enableTags: true,
+    tagBlocklist: ["a", "b"],
+  });
+  const e = assertThrows(
+    () => statsdConfig({ outputType: "statsd", env: { K6_STATSD_BUFFER_SIZE: "0" } }),
+    SpateError,
+  );
+  assertStringIncludes(e.message, "K6_STATSD_BUFFER_SIZE");
+  assertThrows(
+    () => statsdConfig({ outputType: "statsd", env: { K6_STATSD_PUSH_INTERVAL: "soon" } }),
+    SpateError,
+    "K6_STATSD_PUSH_INTERVAL",
+  );
+});
+
+Deno.test("statsd: empty or malformed addr fails at start", async () => {
+  for (const addr of ["", "nohostport", "unix:///tmp/x.sock"]) {
+    const { params } = testParams("statsd", { env: { K6_STATSD_ADDR: addr } });
+    const out = await statsd(params);
+    const e = await assertRejects(() => out.start(), SpateError);
+    assertStringIncludes(e.message, "addr");
+  }
+});
+
+Deno.test("statsd: nobody listening: UDP loss is silent and the run is not slowed", async () => {
+  const { params } = testParams("statsd", {
+    env: { K6_STATSD_ADDR: "127.0.0.1:9", K6_STATSD_PUSH_INTERVAL: "20ms" },
+  });
+  const out = await statsd(params);
+  await out.start();
+  const t0 = performance.now();
+  for (let i = 0; i < 20; i++) {
+    out.addMetricSamples(fixedSamples());
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await out.stop(null);
+  assert(performance.now() - t0 < 1000);
+});
+
+Deno.test("statsd: packDatagrams caps lines and bytes; an oversized line goes alone", () => {
+  const long = "x".repeat(2000) + ":1|c";
+  assertEquals(packDatagrams(["a:1|c", long, "b:1|c", "c:1|c"], 2, 1432), [
+    { payload: "a:1|c", lines: 1 },
+    { payload: long, lines: 1 },
+    { payload: "b:1|c\nc:1|c", lines: 2 },
+  ]);
+  const many = Array.from({ length: 200 }, (_, i) => `metric_${i}:${i}|c`);
+  const packed = packDatagrams(many, 1000, 100);
+  for (const d of packed) assert(d.payload.length <= 100);
+  assertEquals(packed.reduce((n, d) => n + d.lines, 0), 200);
+});
