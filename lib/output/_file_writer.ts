@@ -101,9 +101,9 @@ export class FileWriter {
     try {
       file = await Deno.open(path, { write: true, create: true, truncate: true });
     } catch (err) {
-      throw new SpateError("io", `could not create the file "${path}": ${errorMessage(err)}`, {
-        cause: err,
-      });
+      // Deno appends ": open '<path>'", which the message already names.
+      const why = errorMessage(err).replace(/: open '.*'$/, "");
+      throw new SpateError("io", `could not create the file "${path}": ${why}`, { cause: err });
     }
     return new FileWriter(path, (bytes) => writeAll(file, bytes), file, options);
   }

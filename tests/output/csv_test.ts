@@ -261,7 +261,10 @@ Deno.test("csv output flushes every saveInterval", async () => {
 Deno.test("csv output: unwritable path fails at start with the path in the message", async () => {
   const output = await csvFactory(testParams({ configArgument: "/nonexistent-dir/sub/out.csv" }));
   const err = await assertRejects(() => output.start(), SpateError);
-  assertStringIncludes(err.message, 'could not create the file "/nonexistent-dir/sub/out.csv"');
+  assertEquals(
+    err.message,
+    'could not create the file "/nonexistent-dir/sub/out.csv": No such file or directory (os error 2)',
+  );
 });
 
 Deno.test("csv output: a full disk is detected at start (header write)", async () => {

@@ -150,3 +150,19 @@ Deno.test("a relative module path resolves against the working directory", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an unwritable --out csv path stops the run at start with one clear line", async () => {
+  const outputs = await createOutputs(
+    [{ name: "json", arg: "" }, { name: "csv", arg: "/nonexistent-dir/r.csv" }],
+    base(),
+    {},
+  );
+  const manager = new OutputManager(outputs, { logger: captureLogger().logger });
+  const err = await assertRejects(() => manager.start(), SpateError);
+  assertEquals(
+    err.message,
+    "could not start the 'csv' output: could not create the file " +
+      '"/nonexistent-dir/r.csv": No such file or directory (os error 2)',
+  );
+  assertEquals(err.exitCode, 255);
+});
