@@ -55,6 +55,7 @@ export class FakeVUState implements VUState {
   iteration = 0;
   stage: VUStage = "iteration";
   scenario = "default";
+  group = "";
   tags: Readonly<Record<string, string>> = { scenario: "default", group: "" };
   readonly systemTags: ReadonlySet<string>;
   readonly http: HttpConfig;

@@ -1,0 +1,327 @@
+/**
+ * `deno task bench`: spate's performance, measured in one run against peers on this machine.
+ *
+ * Target: nginx on 127.0.0.1 when installed (Debian `nginx-light`), else the demo target in a
+ * child process. Scenarios (each a separate `spate run` process, CPU and peak RSS from
+ * /usr/bin/time, requests from --summary-export):
+ *   - 50 VUs looping `http.get` for DURATION (default 10 s), with no output, then with each
+ *     output (csv, json, json.gz, cloud against the local fake ingest; influxdb, prometheus-rw,
+ *     timescaledb, statsd when their servers are installed);
+ *   - 1000 VUs each `http.get` + `sleep(1)` (peak RSS, time to initialise);
+ *   - time from launch to the first request reaching the target;
+ *   - the same 50-connection load from `wrk` and `k6` when they are on PATH.
+ * Prints one table with ratios against the no-output run and against the peers.
+ *
+ * Usage: deno task bench [--duration 10] [--only base,csv,...] [--skip-services]
+ * @module
+ */
+import { startDemoServer } from "./demo_server.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const args = Deno.args;
+const argValue = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const durationSec = Number(argValue("--duration") ?? 10);
+const only = argValue("--only")?.split(",");
+const skipServices = args.includes("--skip-services");
+const want = (name: string) => !only || only.includes(name);
+
+interface Row {
+  name: string;
+  requests: number;
+  wallSec: number;
+  cpuSec: number;
+  rssMB: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const tmp = await Deno.makeTempDir({ prefix: "spate-bench-" });
+const cleanups: Array<() => Promise<void> | void> = [];
+
+function which(cmd: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      const p = `${dir}/${cmd}`;
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* next */ }
+  }
+  for (const p of [`/usr/sbin/${cmd}`, `/usr/bin/${cmd}`]) {
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Starts the load target; returns its base URL. */
+async function startTarget(): Promise<{ url: string; kind: string }> {
+  const nginx = which("nginx");
+  if (nginx) {
+    const port = await freePort();
+    const dir = `${tmp}/nginx`;
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/nginx.conf`,
+      `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port};
+    location / { default_type text/plain; return 200 "hello from nginx\\n"; }
+  }
+}
+`,
+    );
+    const child = new Deno.Command(nginx, {
+      args: ["-c", `${dir}/nginx.conf`, "-p", dir, "-g", "daemon off;"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    cleanups.push(async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    });
+    for (let i = 0; i < 50; i++) {
+      try {
+        await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        return { url: `http://127.0.0.1:${port}/`, kind: "nginx" };
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error("nginx did not start");
+  }
+  const port = await freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}scripts/demo_server.ts`, "--port", String(port)],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  cleanups.push(async () => {
+    child.kill("SIGTERM");
+    await child.status;
+  });
+  for (let i = 0; i < 50; i++) {
+    try {
+      await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      return { url: `http://127.0.0.1:${port}/`, kind: "demo target (install nginx for the real one)" };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error("demo target did not start");
+}
+
+/** Runs a command under /usr/bin/time; returns wall, CPU seconds and peak RSS (MB). */
+async function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {}) {
+  const timeFile = `${tmp}/time.txt`;
+  const time = which("time");
+  const start = performance.now();
+  const child = new Deno.Command(time ?? cmd, {
+    args: time ? ["-f", "%U %S %M", "-o", timeFile, cmd, ...cmdArgs] : cmdArgs,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+    cwd: root,
+  });
+  const out = await child.output();
+  const wallSec = (performance.now() - start) / 1000;
+  let cpuSec = NaN;
+  let rssMB = NaN;
+  if (time) {
+    const [u, s, m] = (await Deno.readTextFile(timeFile)).trim().split("\n").pop()!.split(" ");
+    cpuSec = Number(u) + Number(s);
+    rssMB = Number(m) / 1024;
+  }
+  const dec = new TextDecoder();
+  return { wallSec, cpuSec, rssMB, code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const loopScript = `${tmp}/loop.js`;
+await Deno.writeTextFile(
+  loopScript,
+  `import http from "k6/http";
+export default function () { http.get(__ENV.TARGET); }
+`,
+);
+const sleepScript = `${tmp}/sleep.js`;
+await Deno.writeTextFile(
+  sleepScript,
+  `import http from "k6/http";
+import { sleep } from "k6";
+export default function () { http.get(__ENV.TARGET); sleep(1); }
+`,
+);
+
+async function spate(name: string, vus: number, script: string, extra: string[], env: Record<string, string> = {}) {
+  const exportFile = `${tmp}/${name.replace(/\W+/g, "_")}.json`;
+  const r = await timed(Deno.execPath(), [
+    "run",
+    "-A",
+    `${root}cli.ts`,
+    "run",
+    "-q",
+    "-u",
+    String(vus),
+    "-d",
+    `${durationSec}s`,
+    "--summary-export",
+    exportFile,
+    ...extra,
+    script,
+  ], { TARGET: target.url, ...env });
+  if (r.code !== 0) {
+    rows.push({ name, requests: 0, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB, note: `exit ${r.code}: ${r.stderr.trim().split("\n").pop()}` });
+    return;
+  }
+  const exp = JSON.parse(await Deno.readTextFile(exportFile));
+  rows.push({ name, requests: exp.metrics.http_reqs?.count ?? 0, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB });
+}
+
+/** Milliseconds from launching spate until the first request reaches a local listener. */
+async function timeToFirstRequest(): Promise<number> {
+  let first = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    if (!first) first = performance.now();
+    return new Response("ok");
+  });
+  const script = `${tmp}/first.js`;
+  await Deno.writeTextFile(script, `import http from "k6/http";\nexport default function () { http.get(__ENV.TARGET); }\n`);
+  const start = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}cli.ts`, "run", "-q", "--summary-mode=disabled", script],
+    cwd: root,
+    env: { TARGET: `http://127.0.0.1:${server.addr.port}/` },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  await server.shutdown();
+  if (!out.success || !first) return NaN;
+  return first - start;
+}
+
+const target = await startTarget();
+console.log(`target: ${target.kind} at ${target.url}; ${durationSec} s per run\n`);
+
+try {
+  if (want("base")) await spate("spate 50 VUs, no output", 50, loopScript, []);
+  if (want("csv")) await spate("spate 50 VUs --out csv", 50, loopScript, ["--out", `csv=${tmp}/o.csv`]);
+  if (want("json")) await spate("spate 50 VUs --out json", 50, loopScript, ["--out", `json=${tmp}/o.json`]);
+  if (want("jsongz")) {
+    await spate("spate 50 VUs --out json=x.json.gz", 50, loopScript, ["--out", `json=${tmp}/o.json.gz`]);
+  }
+  if (want("cloud")) {
+    const { startFakeIngest } = await import("../tests/output/cloud/_fake_ingest.ts");
+    const fake = await startFakeIngest();
+    cleanups.push(() => fake.close());
+    await spate("spate 50 VUs --out cloud (local fake)", 50, loopScript, ["--out", "cloud"], {
+      K6_CLOUD_HOST: fake.url,
+      K6_CLOUD_TOKEN: "test-token",
+    });
+  }
+  if (!skipServices) await serviceRuns();
+  if (want("1000")) await spate("spate 1000 VUs get+sleep(1)", 1000, sleepScript, []);
+  if (want("first")) {
+    const ms = await timeToFirstRequest();
+    rows.push({ name: "spate: launch → first request", requests: NaN, wallSec: ms / 1000, cpuSec: NaN, rssMB: NaN, note: `${ms.toFixed(0)} ms` });
+  }
+  if (want("wrk") && which("wrk")) {
+    const r = await timed(which("wrk")!, ["-t1", "-c50", `-d${durationSec}s`, target.url]);
+    const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+    const total = /(\d+) requests in/.exec(r.stdout);
+    rows.push({ name: "wrk -t1 -c50 (peer)", requests: total ? Number(total[1]) : Number(m?.[1] ?? 0) * durationSec, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB });
+  }
+  if (want("k6") && which("k6")) {
+    const exportFile = `${tmp}/k6.json`;
+    const r = await timed(which("k6")!, ["run", "-q", "-u", "50", "-d", `${durationSec}s`, "--summary-export", exportFile, loopScript], { TARGET: target.url });
+    const exp = r.code === 0 ? JSON.parse(await Deno.readTextFile(exportFile)) : undefined;
+    rows.push({ name: "k6 50 VUs (peer)", requests: exp?.metrics.http_reqs.count ?? 0, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB });
+  }
+} finally {
+  for (const c of cleanups.reverse()) await c();
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+}
+
+async function serviceRuns(): Promise<void> {
+  // Outputs whose real server is installed (the test suite's helpers start them).
+  if (want("influxdb") && which("influxd")) {
+    const { startInfluxd } = await import("../tests/output/_servers.ts");
+    const influx = await startInfluxd();
+    cleanups.push(() => influx.stop());
+    await spate("spate 50 VUs --out influxdb", 50, loopScript, ["--out", `influxdb=${influx.url}/bench`]);
+  }
+  if (want("prometheus") && which("prometheus")) {
+    const { startPrometheus } = await import("../tests/output/_prometheus.ts");
+    const prom = await startPrometheus();
+    cleanups.push(() => prom.stop());
+    await spate("spate 50 VUs --out experimental-prometheus-rw", 50, loopScript, ["--out", "experimental-prometheus-rw"], {
+      K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl,
+    });
+  }
+  if (want("timescaledb")) {
+    try {
+      const { startPostgres } = await import("../tests/output/_servers.ts");
+      const pg = await startPostgres();
+      cleanups.push(() => pg.stop());
+      await spate("spate 50 VUs --out timescaledb", 50, loopScript, ["--out", `timescaledb=${pg.url("bench")}`]);
+    } catch (err) {
+      rows.push({ name: "spate 50 VUs --out timescaledb", requests: 0, wallSec: 0, cpuSec: NaN, rssMB: NaN, note: `skipped: ${(err as Error).message}` });
+    }
+  }
+  if (want("statsd")) {
+    const sock = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+    const port = (sock.addr as Deno.NetAddr).port;
+    (async () => {
+      try {
+        for await (const _ of sock) { /* discard */ }
+      } catch { /* closed */ }
+    })();
+    cleanups.push(() => sock.close());
+    await spate("spate 50 VUs --out statsd", 50, loopScript, ["--out", "statsd"], { K6_STATSD_ADDR: `127.0.0.1:${port}` });
+  }
+}
+
+// ---- report -------------------------------------------------------------------------------
+const base = rows.find((r) => r.name === "spate 50 VUs, no output");
+const wrk = rows.find((r) => r.name.startsWith("wrk"));
+const k6 = rows.find((r) => r.name.startsWith("k6"));
+const perReqUs = (r: Row) => (r.cpuSec / r.requests) * 1e6;
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+const header = ["run", "req/s", "CPU µs/req", "CPU s/10k req", "peak RSS MB", "vs no output", "vs wrk req/s", "vs k6"];
+const table: string[][] = [header];
+for (const r of rows) {
+  const rps = r.requests / durationSec;
+  const cpu = perReqUs(r);
+  table.push([
+    r.name,
+    fmt(rps),
+    fmt(cpu, 1),
+    fmt(cpu / 100, 3),
+    fmt(r.rssMB, 0),
+    base && r !== base && r.requests ? `${fmt((cpu / perReqUs(base) - 1) * 100, 1)}% CPU/req` : "",
+    wrk && r.requests && r !== wrk ? `${fmt(rps / (wrk.requests / durationSec), 2)}x` : "",
+    k6 && r.requests && r !== k6 ? `${fmt(rps / (k6.requests / durationSec), 2)}x req/s, ${fmt(cpu / perReqUs(k6), 2)}x CPU` : "",
+  ]);
+  if (r.note) table[table.length - 1][0] += ` (${r.note})`;
+}
+const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
+for (const [i, row] of table.entries()) {
+  console.log("| " + row.map((c, j) => c.padEnd(widths[j])).join(" | ") + " |");
+  if (i === 0) console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+}
+if (!k6) console.log("\nk6 is not on PATH: no k6 column (the issue's k6 v0.49 figures: ~160 µs CPU/req, 4.5–9k req/s).");
