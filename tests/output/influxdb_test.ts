@@ -1,6 +1,11 @@
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { SpateError } from "../../lib/errors.ts";
-import influxdb, { formatFloat, influxConfig, LineEncoder } from "../../lib/output/influxdb.ts";
+import influxdb, {
+  formatFloat,
+  influxConfig,
+  LineEncoder,
+  MAX_LINES_PER_WRITE,
+} from "../../lib/output/influxdb.ts";
 import { fixedSamples, T0, testParams } from "./_service_fixtures.ts";
 import { freePort, type InfluxServer, startInfluxd } from "./_servers.ts";
 
@@ -95,6 +100,21 @@ Deno.test("influxdb: end to end against a real influxd", async (t) => {
         `${server.url}/query?db=typed&epoch=ns&q=${encodeURIComponent("SELECT * FROM vus")}`,
       ).then((r) => r.json());
       assertEquals(ts.results[0].series[0].values[0][0], 1767261600123000000);
+    });
+
+    await t.step("a large flush is split into several writes (InfluxDB body limit)", async () => {
+      const { params } = testParams("influxdb", {
+        configArgument: `${server.url}/big?concurrentWrites=1&pushInterval=1h`,
+      });
+      const out = await influxdb(params);
+      await out.start();
+      const [vus] = fixedSamples();
+      const n = MAX_LINES_PER_WRITE * 2 + 500;
+      out.addMetricSamples(Array.from({ length: n }, (_, i) => ({ ...vus, time: T0 + i * 0.001 })));
+      await out.stop(null); // the final flush sends everything
+      assertEquals(out.stats!(), { droppedSamples: 0 });
+      const r = await server.query(`SELECT count("value") FROM vus`, "big");
+      assertEquals(r.results[0].series?.[0].values[0][1], n);
     });
 
     await t.step("server killed mid-run: run not slowed, undelivered samples counted", async () => {
