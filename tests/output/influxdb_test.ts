@@ -235,3 +235,28 @@ Deno.test("influxdb: line protocol text, escaping and float formatting", () => {
     ["1000000000000000000000", "0.00000015", "-25000000000000000000000", "0.1"],
   );
 });
+
+Deno.test("influxdb: udp:// sends line protocol datagrams within payload_size", async () => {
+  const { default: dgram } = await import("node:dgram");
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  const port = (socket.address() as { port: number }).port;
+  const datagrams: string[] = [];
+  socket.on("message", (m) => datagrams.push(m.toString()));
+  const { params } = testParams("influxdb", {
+    configArgument: `udp://127.0.0.1:${port}?payload_size=300`,
+  });
+  const out = await influxdb(params);
+  await out.start();
+  out.addMetricSamples(fixedSamples());
+  await out.stop(null);
+  const end = Date.now() + 2000;
+  const lineCount = () => datagrams.join("").split("\n").filter((l) => l).length;
+  while (lineCount() < 15 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  await new Promise<void>((r) => socket.close(() => r()));
+  assertEquals(lineCount(), 15);
+  assert(datagrams.length > 1);
+  for (const d of datagrams) assert(new TextEncoder().encode(d).length <= 300, d);
+  assertEquals(datagrams[0].split("\n")[0], "vus value=10 1767261600123456000");
+  assertEquals(out.description(), `InfluxDBv1 (udp://127.0.0.1:${port})`);
+});
