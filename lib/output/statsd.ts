@@ -211,7 +211,7 @@ function truncInt(v: number): string {
   return Number.isFinite(t) ? (t === 0 ? "0" : t.toFixed(0)) : "0";
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 // Lines are almost always ASCII, where the byte length is the string length. (Packing measured
 // ~0.5-0.7 µs per line on the shared dev machine either way; string building dominates.)
