@@ -65,7 +65,10 @@ export function jsonObject(json: unknown, name: string): Record<string, unknown>
   throw invalidConfig(`invalid config for output ${name}: want a JSON object`);
 }
 
-/** Replaces the password (and user) of a URL-like string with `***`, for logs and banners. */
+/**
+ * Replaces the password in URL-like text with `***` (the user name stays, it helps users
+ * recognise the target): `postgresql://k6:secret@db/k6` → `postgresql://k6:***@db/k6`.
+ */
 export function maskCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, "$1***@");
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, "$1:***@");
 }

@@ -59,6 +59,9 @@ export interface InfluxConfig {
   tagsAsFields: Map<string, FieldType>;
 }
 
+/** Lines per HTTP write (see #flush). */
+export const MAX_LINES_PER_WRITE = 10_000;
+
 const PRECISIONS = new Set(["", "n", "ns", "u", "ms", "s", "m", "h"]);
 
 function parseTagsAsFields(list: string[], field: string): Map<string, FieldType> {
@@ -505,10 +508,20 @@ class InfluxOutput implements Output {
     }
     if (lines.length === 0) return;
     if (this.#udp) return this.#sendUdp(lines);
-    // At most concurrentWrites in flight: when full, this flush waits for a slot (k6 does).
-    while (this.#inFlight.size >= this.#cfg.concurrentWrites) await Promise.race(this.#inFlight);
-    const write = this.#write(lines).finally(() => this.#inFlight.delete(write));
-    this.#inFlight.add(write);
+    // k6 sends one request per flush; a busy test then exceeds InfluxDB's default 25 MB body
+    // limit (measured: 100k samples ≈ 20 MB → HTTP 413, whole batch lost). Requests are
+    // split at MAX_LINES_PER_WRITE, InfluxDB's own recommended batch size range.
+    for (let i = 0; i < lines.length; i += MAX_LINES_PER_WRITE) {
+      const chunk = lines.length <= MAX_LINES_PER_WRITE
+        ? lines
+        : lines.slice(i, i + MAX_LINES_PER_WRITE);
+      // At most concurrentWrites in flight: when full, the flush waits for a slot (as k6).
+      while (this.#inFlight.size >= this.#cfg.concurrentWrites) {
+        await Promise.race(this.#inFlight);
+      }
+      const write = this.#write(chunk).finally(() => this.#inFlight.delete(write));
+      this.#inFlight.add(write);
+    }
   }
 
   async #write(lines: string[]): Promise<void> {

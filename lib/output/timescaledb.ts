@@ -1,14 +1,373 @@
 /**
- * PLACEHOLDER so the output registry type-checks on the `files` branch: the real output
- * lives on its own branch and replaces this file when merged.
+ * The TimescaleDB output, compatible with the `grafana/xk6-output-timescaledb` schema
+ * (outputs-services.md §6), so its Grafana dashboards work unchanged: every `pushInterval` all
+ * buffered samples are `COPY`ed into `samples (ts, metric, value, tags jsonb)` and every
+ * threshold's `last_failed` is updated in `thresholds`. On a server without the timescaledb
+ * extension the same tables are plain PostgreSQL tables.
+ *
+ * Invocation: `--out timescaledb=postgresql://user:pass@host:5432/db` (or
+ * `collectors.timescaledb.url`; default `postgresql://localhost/myk6timescaleDB`);
+ * `K6_TIMESCALEDB_PUSH_INTERVAL` / `pushInterval` (default `1s`).
+ *
+ * PostgreSQL client: `postgres` (porsager) 3.4.9 — pure JS, runs under Deno 2 through `npm:`,
+ * supports COPY FROM STDIN. Measured here against a local PostgreSQL 15 (100k rows/batch):
+ * COPY ≈ 2–3 µs per row wall time, a single `INSERT ... SELECT FROM unnest($arrays)` ≈ 3.5–4 µs,
+ * a JSON-array insert ≈ 3–4 µs; COPY also matches what the extension does.
+ *
+ * @example
+ * ```ts
+ * import timescaledb from "./timescaledb.ts";
+ * const output = await timescaledb({
+ *   ...params,
+ *   configArgument: "postgresql://k6:k6@127.0.0.1:5432/k6",
+ * });
+ * await output.start();
+ * ```
  * @module
  */
-import { SpateError } from "../errors.ts";
-import type { OutputFactory } from "./types.ts";
+import postgres from "postgres";
+import { errorMessage, SpateError } from "../errors.ts";
+import type { Sample } from "../metrics/sample.ts";
+import { sampleTimeParts } from "../metrics/sample.ts";
+import type { TagSet } from "../metrics/tags.ts";
+import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
+import { ServiceBuffer, ServiceFlusher } from "./_service_buffer.ts";
+import { jsonObject, maskCredentials, readDurationMs, readString } from "./_service_config.ts";
 
-/** Fails: the timescaledb output is not built yet. */
-const factory: OutputFactory = () => {
-  throw new SpateError("output", "output timescaledb is not built yet");
-};
+/** TimescaleDB output options. */
+export interface TimescaleConfig {
+  url: string;
+  pushIntervalMs: number;
+}
 
-export default factory;
+/**
+ * Merges defaults < `collectors.timescaledb` JSON < environment < `--out` argument.
+ *
+ * @example
+ * ```ts
+ * timescaleConfig({ configArgument: "postgresql://h/db", env: {} }).url; // "postgresql://h/db"
+ * ```
+ */
+export function timescaleConfig(
+  params: { configArgument: string; env: Readonly<Record<string, string>>; jsonConfig?: unknown },
+): TimescaleConfig {
+  const cfg: TimescaleConfig = {
+    url: "postgresql://localhost/myk6timescaleDB",
+    pushIntervalMs: 1000,
+  };
+  const json = jsonObject(params.jsonConfig, "timescaledb");
+  if (json.url !== undefined) cfg.url = readString(json.url, "collectors.timescaledb.url");
+  if (json.pushInterval !== undefined) {
+    cfg.pushIntervalMs = readDurationMs(json.pushInterval, "collectors.timescaledb.pushInterval");
+  }
+  const env = params.env.K6_TIMESCALEDB_PUSH_INTERVAL;
+  if (env !== undefined) cfg.pushIntervalMs = readDurationMs(env, "K6_TIMESCALEDB_PUSH_INTERVAL");
+  if (params.configArgument !== "") cfg.url = params.configArgument;
+  return cfg;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS samples (
+     ts timestamptz NOT NULL DEFAULT current_timestamp,
+     metric varchar(128) NOT NULL,
+     tags jsonb,
+     value real)`,
+  `CREATE INDEX IF NOT EXISTS idx_samples_ts ON samples (ts DESC)`,
+  `CREATE TABLE IF NOT EXISTS thresholds (
+     id serial,
+     ts timestamptz NOT NULL DEFAULT current_timestamp,
+     metric varchar(128) NOT NULL,
+     tags jsonb,
+     threshold varchar(128) NOT NULL,
+     abort_on_fail boolean DEFAULT FALSE,
+     delay_abort_eval varchar(128),
+     last_failed boolean DEFAULT FALSE)`,
+  `CREATE INDEX IF NOT EXISTS idx_thresholds_ts ON thresholds (ts DESC)`,
+];
+
+/**
+ * Splits a threshold key `name{k:v,k2:v2}` into the metric name and its selector tags.
+ *
+ * @example
+ * ```ts
+ * splitThresholdKey("http_req_duration{status:200}"); // { metric: "http_req_duration", tags: { status: "200" } }
+ * ```
+ */
+export function splitThresholdKey(
+  key: string,
+): { metric: string; tags: Record<string, string> | null } {
+  const open = key.indexOf("{");
+  if (open < 0 || !key.endsWith("}")) return { metric: key.trim(), tags: null };
+  const tags: Record<string, string> = {};
+  for (const part of key.slice(open + 1, -1).split(",")) {
+    const at = part.indexOf(":");
+    if (at < 0) continue;
+    tags[part.slice(0, at).trim()] = part.slice(at + 1).trim().replace(/^["'`]|["'`]$/g, "");
+  }
+  return { metric: key.slice(0, open).trim(), tags };
+}
+
+/**
+ * Encodes samples as rows of PostgreSQL's COPY text format: `ts\tmetric\tvalue\ttags\n`.
+ * The timestamp prefix is cached per second and the tags JSON per interned tag set.
+ *
+ * @example
+ * ```ts
+ * new CopyEncoder().row(sample); // '2026-01-01T10:00:00.123456Z\tvus\t10\t{}\n'
+ * ```
+ */
+export class CopyEncoder {
+  readonly #tags = new WeakMap<TagSet, string>();
+  #second = NaN;
+  #secondText = "";
+
+  /** One COPY row, newline included. */
+  row(sample: Sample): string {
+    const { seconds, nanos } = sampleTimeParts(sample.time);
+    if (seconds !== this.#second) {
+      this.#second = seconds;
+      this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
+    }
+    let tags = this.#tags.get(sample.tags);
+    if (tags === undefined) {
+      // jsonb rejects \u0000; in COPY text format a backslash must be doubled. JSON.stringify
+      // already escapes tabs and newlines, so no raw delimiter can appear.
+      tags = JSON.stringify(sample.tags.tags).replaceAll("\\u0000", "").replaceAll("\\", "\\\\");
+      this.#tags.set(sample.tags, tags);
+    }
+    const micros = String(nanos / 1000).padStart(6, "0");
+    return this.#secondText + "." + micros + "Z\t" + sample.metric.name + "\t" +
+      String(sample.value) + "\t" + tags + "\n";
+  }
+}
+
+interface StoredThreshold {
+  id: number;
+  threshold: Threshold;
+}
+
+const PG_INVALID_CATALOG = "3D000";
+
+class TimescaleOutput implements Output {
+  readonly #params: OutputParams;
+  readonly #cfg: TimescaleConfig;
+  readonly #buffer = new ServiceBuffer();
+  readonly #encoder = new CopyEncoder();
+  #sql: postgres.Sql | undefined;
+  #flusher: ServiceFlusher | undefined;
+  #thresholds: ReadonlyMap<string, readonly Threshold[]> = new Map();
+  #stored: StoredThreshold[] = [];
+  #failed = 0;
+  #failedFlushes = 0;
+  #lastError = "";
+  #hypertable = false;
+
+  constructor(params: OutputParams, cfg: TimescaleConfig) {
+    this.#params = params;
+    this.#cfg = cfg;
+  }
+
+  description(): string {
+    const kind = this.#hypertable ? "hypertable" : "plain tables";
+    return `TimescaleDB (${maskCredentials(this.#cfg.url)}, ${kind})`;
+  }
+
+  setThresholds(thresholds: ReadonlyMap<string, readonly Threshold[]>): void {
+    this.#thresholds = thresholds;
+  }
+
+  #safe(text: string): string {
+    let out = maskCredentials(text);
+    try {
+      const pw = decodeURIComponent(new URL(this.#cfg.url).password);
+      if (pw !== "") out = out.replaceAll(pw, "***");
+    } catch { /* not a URL: nothing to hide */ }
+    return out;
+  }
+
+  #connect(url: string): postgres.Sql {
+    return postgres(url, {
+      onnotice: () => {}, // "relation already exists, skipping" on every start
+      max: 2,
+      connect_timeout: 5,
+      idle_timeout: 30,
+      // Sample batches are sent once; a dead server must not make the driver queue them.
+      max_lifetime: null,
+    });
+  }
+
+  async start(): Promise<void> {
+    const url = this.#cfg.url;
+    const fail = (what: string, err: unknown) =>
+      new SpateError(
+        "output",
+        `timescaledb: ${what} ${maskCredentials(url)}: ${this.#safe(errorMessage(err))}`,
+      );
+    let sql = this.#connect(url);
+    try {
+      await sql`SELECT 1`;
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      if ((err as { code?: string }).code !== PG_INVALID_CATALOG) {
+        throw fail("can't connect to", err);
+      }
+      // The database is missing: create it from the maintenance database, as the extension's
+      // `CREATE DATABASE` at start intends.
+      await this.#createDatabase(url).catch((e) => {
+        throw fail("can't create the database of", e);
+      });
+      sql = this.#connect(url);
+    }
+    this.#sql = sql;
+    try {
+      await this.#createSchema(sql);
+      await this.#insertThresholds(sql);
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      this.#sql = undefined;
+      throw fail("can't set up the schema in", err);
+    }
+    this.#flusher = new ServiceFlusher(this.#cfg.pushIntervalMs, () => this.#flush(), (err) => {
+      this.#params.logger.error("timescaledb: flush failed", {
+        error: this.#safe(errorMessage(err)),
+      });
+    });
+    this.#flusher.start();
+  }
+
+  async #createDatabase(url: string): Promise<void> {
+    const parsed = new URL(url);
+    const db = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    parsed.pathname = "/postgres";
+    const admin = this.#connect(parsed.toString());
+    try {
+      await admin.unsafe(`CREATE DATABASE "${db.replaceAll('"', '""')}"`);
+    } finally {
+      await admin.end({ timeout: 1 }).catch(() => {});
+    }
+  }
+
+  async #createSchema(sql: postgres.Sql): Promise<void> {
+    for (const statement of SCHEMA) await sql.unsafe(statement);
+    const [ext] = await sql`SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'timescaledb'`;
+    if (!ext) return;
+    try {
+      await sql`CREATE EXTENSION IF NOT EXISTS timescaledb`;
+      await sql`SELECT create_hypertable('samples', 'ts', if_not_exists => TRUE, migrate_data => TRUE)`;
+      this.#hypertable = true;
+    } catch (err) {
+      this.#params.logger.warn(
+        "timescaledb: couldn't make samples a hypertable; using a plain table",
+        {
+          error: this.#safe(errorMessage(err)),
+        },
+      );
+    }
+  }
+
+  async #insertThresholds(sql: postgres.Sql): Promise<void> {
+    for (const [key, list] of this.#thresholds) {
+      const { metric, tags } = splitThresholdKey(key);
+      for (const threshold of list) {
+        const [row] = await sql<{ id: number }[]>`
+          INSERT INTO thresholds (metric, tags, threshold, abort_on_fail, delay_abort_eval, last_failed)
+          VALUES (${metric}, ${tags === null ? null : JSON.stringify(tags)}::text::jsonb,
+                  ${threshold.source}, ${threshold.abortOnFail},
+                  ${threshold.delayAbortEval ?? null}, ${threshold.lastFailed})
+          RETURNING id`;
+        this.#stored.push({ id: row.id, threshold });
+      }
+    }
+  }
+
+  addMetricSamples(samples: readonly Sample[]): void {
+    if (samples.length > 0) this.#buffer.add(samples);
+  }
+
+  /** Bounds every database round trip so a silent server can't hold stop() forever. */
+  #deadline<T>(work: Promise<T>): Promise<T> {
+    const ms = Math.max(10_000, 2 * this.#cfg.pushIntervalMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms}ms`)), ms);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  async #flush(): Promise<void> {
+    const sql = this.#sql;
+    if (!sql) return;
+    const samples = this.#buffer.drain();
+    if (samples.length > 0) {
+      try {
+        await this.#deadline(this.#copy(sql, samples));
+      } catch (err) {
+        this.#failed += samples.length;
+        this.#failedFlushes++;
+        this.#lastError = this.#safe(errorMessage(err));
+        this.#params.logger.error(`timescaledb: couldn't write ${samples.length} samples`, {
+          error: this.#lastError,
+        });
+      }
+    }
+    if (this.#stored.length > 0) {
+      try {
+        // One statement for all thresholds (the extension sends a batch of UPDATEs).
+        const rows = JSON.stringify(
+          this.#stored.map((s) => ({ id: s.id, failed: s.threshold.lastFailed })),
+        );
+        await this.#deadline(sql`
+          UPDATE thresholds SET last_failed = u.failed
+          FROM jsonb_to_recordset(${rows}::text::jsonb) AS u(id int, failed bool)
+          WHERE thresholds.id = u.id`.execute());
+      } catch (err) {
+        this.#params.logger.warn("timescaledb: couldn't update thresholds", {
+          error: this.#safe(errorMessage(err)),
+        });
+      }
+    }
+  }
+
+  async #copy(sql: postgres.Sql, samples: readonly Sample[]): Promise<void> {
+    const stream = await sql`COPY samples (ts, metric, value, tags) FROM STDIN`.writable();
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on("finish", () => resolve());
+      stream.on("error", reject);
+    });
+    // Chunks of ~64 KiB with back-pressure: one huge write stalls the driver's socket.
+    let chunk = "";
+    for (let i = 0; i < samples.length; i++) {
+      chunk += this.#encoder.row(samples[i]);
+      if (chunk.length >= 65536) {
+        if (!stream.write(chunk)) {
+          await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
+        }
+        chunk = "";
+      }
+    }
+    if (chunk !== "") stream.write(chunk);
+    stream.end();
+    await done;
+  }
+
+  async stop(): Promise<void> {
+    await this.#flusher?.stop();
+    const sql = this.#sql;
+    this.#sql = undefined;
+    if (sql) await sql.end({ timeout: 2 }).catch(() => {});
+  }
+
+  stats(): OutputStats {
+    const dropped = this.#failed + this.#buffer.dropped;
+    if (dropped === 0) return { droppedSamples: 0 };
+    return {
+      droppedSamples: dropped,
+      note: `${this.#failedFlushes} flushes failed: ${this.#lastError}`,
+    };
+  }
+}
+
+/** The `timescaledb` output factory. */
+const timescaledbOutput: OutputFactory = (params) =>
+  new TimescaleOutput(params, timescaleConfig(params));
+export default timescaledbOutput;

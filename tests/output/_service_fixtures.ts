@@ -14,7 +14,7 @@ export function testParams(
   over: Partial<OutputParams> = {},
 ): { params: OutputParams; logs: string[] } {
   const logs: string[] = [];
-  const logger = new Logger({ level: "debug", format: "raw", sink: (l) => logs.push(l) });
+  const logger = new Logger({ level: "debug", format: "json", sink: (l) => logs.push(l) });
   const params: OutputParams = {
     outputType,
     configArgument: "",

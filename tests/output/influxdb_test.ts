@@ -1,6 +1,11 @@
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { SpateError } from "../../lib/errors.ts";
-import influxdb, { formatFloat, influxConfig, LineEncoder } from "../../lib/output/influxdb.ts";
+import influxdb, {
+  formatFloat,
+  influxConfig,
+  LineEncoder,
+  MAX_LINES_PER_WRITE,
+} from "../../lib/output/influxdb.ts";
 import { fixedSamples, T0, testParams } from "./_service_fixtures.ts";
 import { freePort, type InfluxServer, startInfluxd } from "./_servers.ts";
 
@@ -95,6 +100,21 @@ Deno.test("influxdb: end to end against a real influxd", async (t) => {
         `${server.url}/query?db=typed&epoch=ns&q=${encodeURIComponent("SELECT * FROM vus")}`,
       ).then((r) => r.json());
       assertEquals(ts.results[0].series[0].values[0][0], 1767261600123000000);
+    });
+
+    await t.step("a large flush is split into several writes (InfluxDB body limit)", async () => {
+      const { params } = testParams("influxdb", {
+        configArgument: `${server.url}/big?concurrentWrites=1&pushInterval=1h`,
+      });
+      const out = await influxdb(params);
+      await out.start();
+      const [vus] = fixedSamples();
+      const n = MAX_LINES_PER_WRITE * 2 + 500;
+      out.addMetricSamples(Array.from({ length: n }, (_, i) => ({ ...vus, time: T0 + i * 0.001 })));
+      await out.stop(null); // the final flush sends everything
+      assertEquals(out.stats!(), { droppedSamples: 0 });
+      const r = await server.query(`SELECT count("value") FROM vus`, "big");
+      assertEquals(r.results[0].series?.[0].values[0][1], n);
     });
 
     await t.step("server killed mid-run: run not slowed, undelivered samples counted", async () => {
@@ -214,4 +234,29 @@ Deno.test("influxdb: line protocol text, escaping and float formatting", () => {
     [formatFloat(1e21), formatFloat(1.5e-7), formatFloat(-2.5e22), formatFloat(0.1)],
     ["1000000000000000000000", "0.00000015", "-25000000000000000000000", "0.1"],
   );
+});
+
+Deno.test("influxdb: udp:// sends line protocol datagrams within payload_size", async () => {
+  const { default: dgram } = await import("node:dgram");
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  const port = (socket.address() as { port: number }).port;
+  const datagrams: string[] = [];
+  socket.on("message", (m) => datagrams.push(m.toString()));
+  const { params } = testParams("influxdb", {
+    configArgument: `udp://127.0.0.1:${port}?payload_size=300`,
+  });
+  const out = await influxdb(params);
+  await out.start();
+  out.addMetricSamples(fixedSamples());
+  await out.stop(null);
+  const end = Date.now() + 2000;
+  const lineCount = () => datagrams.join("").split("\n").filter((l) => l).length;
+  while (lineCount() < 15 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  await new Promise<void>((r) => socket.close(() => r()));
+  assertEquals(lineCount(), 15);
+  assert(datagrams.length > 1);
+  for (const d of datagrams) assert(new TextEncoder().encode(d).length <= 300, d);
+  assertEquals(datagrams[0].split("\n")[0], "vus value=10 1767261600123456000");
+  assertEquals(out.description(), `InfluxDBv1 (udp://127.0.0.1:${port})`);
 });

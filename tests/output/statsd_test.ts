@@ -196,6 +196,9 @@ Deno.test("statsd: packDatagrams caps lines and bytes; an oversized line goes al
     { payload: long, lines: 1 },
     { payload: "b:1|c\nc:1|c", lines: 2 },
   ]);
+  // Bytes, not UTF-16 units: "é:1|c" is 6 bytes, so two of them + "\n" = 13 > 12.
+  assertEquals(packDatagrams(["é:1|c", "é:2|c"], 20, 12).length, 2);
+  assertEquals(packDatagrams(["e:1|c", "e:2|c"], 20, 12).length, 1);
   const many = Array.from({ length: 200 }, (_, i) => `metric_${i}:${i}|c`);
   const packed = packDatagrams(many, 1000, 100);
   for (const d of packed) assert(d.payload.length <= 100);
