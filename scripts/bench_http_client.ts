@@ -82,6 +82,7 @@ const state: VUState = {
   iteration: 0,
   stage: "iteration",
   scenario: "default",
+  group: "",
   tags: { scenario: "default", group: "" },
   systemTags: new Set([
     "proto",
