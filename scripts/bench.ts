@@ -119,7 +119,10 @@ http {
   for (let i = 0; i < 50; i++) {
     try {
       await (await fetch(`http://127.0.0.1:${port}/`)).text();
-      return { url: `http://127.0.0.1:${port}/`, kind: "demo target (install nginx for the real one)" };
+      return {
+        url: `http://127.0.0.1:${port}/`,
+        kind: "demo target (install nginx for the real one)",
+      };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -149,7 +152,14 @@ async function timed(cmd: string, cmdArgs: string[], env: Record<string, string>
     rssMB = Number(m) / 1024;
   }
   const dec = new TextDecoder();
-  return { wallSec, cpuSec, rssMB, code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return {
+    wallSec,
+    cpuSec,
+    rssMB,
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 const loopScript = `${tmp}/loop.js`;
@@ -168,7 +178,13 @@ export default function () { http.get(__ENV.TARGET); sleep(1); }
 `,
 );
 
-async function spate(name: string, vus: number, script: string, extra: string[], env: Record<string, string> = {}) {
+async function spate(
+  name: string,
+  vus: number,
+  script: string,
+  extra: string[],
+  env: Record<string, string> = {},
+) {
   const exportFile = `${tmp}/${name.replace(/\W+/g, "_")}.json`;
   const r = await timed(Deno.execPath(), [
     "run",
@@ -186,11 +202,24 @@ async function spate(name: string, vus: number, script: string, extra: string[],
     script,
   ], { TARGET: target.url, ...env });
   if (r.code !== 0) {
-    rows.push({ name, requests: 0, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB, note: `exit ${r.code}: ${r.stderr.trim().split("\n").pop()}` });
+    rows.push({
+      name,
+      requests: 0,
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      rssMB: r.rssMB,
+      note: `exit ${r.code}: ${r.stderr.trim().split("\n").pop()}`,
+    });
     return;
   }
   const exp = JSON.parse(await Deno.readTextFile(exportFile));
-  rows.push({ name, requests: exp.metrics.http_reqs?.count ?? 0, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB });
+  rows.push({
+    name,
+    requests: exp.metrics.http_reqs?.count ?? 0,
+    wallSec: r.wallSec,
+    cpuSec: r.cpuSec,
+    rssMB: r.rssMB,
+  });
 }
 
 /** Milliseconds from launching spate until the first request reaches a local listener. */
@@ -201,7 +230,10 @@ async function timeToFirstRequest(): Promise<number> {
     return new Response("ok");
   });
   const script = `${tmp}/first.js`;
-  await Deno.writeTextFile(script, `import http from "k6/http";\nexport default function () { http.get(__ENV.TARGET); }\n`);
+  await Deno.writeTextFile(
+    script,
+    `import http from "k6/http";\nexport default function () { http.get(__ENV.TARGET); }\n`,
+  );
   const start = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}cli.ts`, "run", "-q", "--summary-mode=disabled", script],
@@ -220,10 +252,17 @@ console.log(`target: ${target.kind} at ${target.url}; ${durationSec} s per run\n
 
 try {
   if (want("base")) await spate("spate 50 VUs, no output", 50, loopScript, []);
-  if (want("csv")) await spate("spate 50 VUs --out csv", 50, loopScript, ["--out", `csv=${tmp}/o.csv`]);
-  if (want("json")) await spate("spate 50 VUs --out json", 50, loopScript, ["--out", `json=${tmp}/o.json`]);
+  if (want("csv")) {
+    await spate("spate 50 VUs --out csv", 50, loopScript, ["--out", `csv=${tmp}/o.csv`]);
+  }
+  if (want("json")) {
+    await spate("spate 50 VUs --out json", 50, loopScript, ["--out", `json=${tmp}/o.json`]);
+  }
   if (want("jsongz")) {
-    await spate("spate 50 VUs --out json=x.json.gz", 50, loopScript, ["--out", `json=${tmp}/o.json.gz`]);
+    await spate("spate 50 VUs --out json=x.json.gz", 50, loopScript, [
+      "--out",
+      `json=${tmp}/o.json.gz`,
+    ]);
   }
   if (want("cloud")) {
     const { startFakeIngest } = await import("../tests/output/cloud/_fake_ingest.ts");
@@ -236,25 +275,61 @@ try {
   }
   if (!skipServices) {
     await serviceRuns().catch((err) => {
-      rows.push({ name: "service outputs", requests: 0, wallSec: 0, cpuSec: NaN, rssMB: NaN, note: `failed: ${err}` });
+      rows.push({
+        name: "service outputs",
+        requests: 0,
+        wallSec: 0,
+        cpuSec: NaN,
+        rssMB: NaN,
+        note: `failed: ${err}`,
+      });
     });
   }
   if (want("1000")) await spate("spate 1000 VUs get+sleep(1)", 1000, sleepScript, []);
   if (want("first")) {
     const ms = await timeToFirstRequest();
-    rows.push({ name: "spate: launch → first request", requests: NaN, wallSec: ms / 1000, cpuSec: NaN, rssMB: NaN, note: `${ms.toFixed(0)} ms` });
+    rows.push({
+      name: "spate: launch → first request",
+      requests: NaN,
+      wallSec: ms / 1000,
+      cpuSec: NaN,
+      rssMB: NaN,
+      note: `${ms.toFixed(0)} ms`,
+    });
   }
   if (want("wrk") && which("wrk")) {
     const r = await timed(which("wrk")!, ["-t1", "-c50", `-d${durationSec}s`, target.url]);
     const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
     const total = /(\d+) requests in/.exec(r.stdout);
-    rows.push({ name: "wrk -t1 -c50 (peer)", requests: total ? Number(total[1]) : Number(m?.[1] ?? 0) * durationSec, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB });
+    rows.push({
+      name: "wrk -t1 -c50 (peer)",
+      requests: total ? Number(total[1]) : Number(m?.[1] ?? 0) * durationSec,
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      rssMB: r.rssMB,
+    });
   }
   if (want("k6") && which("k6")) {
     const exportFile = `${tmp}/k6.json`;
-    const r = await timed(which("k6")!, ["run", "-q", "-u", "50", "-d", `${durationSec}s`, "--summary-export", exportFile, loopScript], { TARGET: target.url });
+    const r = await timed(which("k6")!, [
+      "run",
+      "-q",
+      "-u",
+      "50",
+      "-d",
+      `${durationSec}s`,
+      "--summary-export",
+      exportFile,
+      loopScript,
+    ], { TARGET: target.url });
     const exp = r.code === 0 ? JSON.parse(await Deno.readTextFile(exportFile)) : undefined;
-    rows.push({ name: "k6 50 VUs (peer)", requests: exp?.metrics.http_reqs.count ?? 0, wallSec: r.wallSec, cpuSec: r.cpuSec, rssMB: r.rssMB });
+    rows.push({
+      name: "k6 50 VUs (peer)",
+      requests: exp?.metrics.http_reqs.count ?? 0,
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      rssMB: r.rssMB,
+    });
   }
 } finally {
   for (const c of cleanups.reverse()) await c();
@@ -267,13 +342,19 @@ async function serviceRuns(): Promise<void> {
     const { startInfluxd } = await import("../tests/output/_servers.ts");
     const influx = await startInfluxd();
     cleanups.push(() => influx.stop());
-    await spate("spate 50 VUs --out influxdb", 50, loopScript, ["--out", `influxdb=${influx.url}/bench`]);
+    await spate("spate 50 VUs --out influxdb", 50, loopScript, [
+      "--out",
+      `influxdb=${influx.url}/bench`,
+    ]);
   }
   if (want("prometheus") && which("prometheus")) {
     const { startPrometheus } = await import("../tests/output/_prometheus.ts");
     const prom = await startPrometheus();
     cleanups.push(() => prom.stop());
-    await spate("spate 50 VUs --out experimental-prometheus-rw", 50, loopScript, ["--out", "experimental-prometheus-rw"], {
+    await spate("spate 50 VUs --out experimental-prometheus-rw", 50, loopScript, [
+      "--out",
+      "experimental-prometheus-rw",
+    ], {
       K6_PROMETHEUS_RW_SERVER_URL: prom.writeUrl,
     });
   }
@@ -282,9 +363,19 @@ async function serviceRuns(): Promise<void> {
       const { startPostgres } = await import("../tests/output/_servers.ts");
       const pg = await startPostgres();
       cleanups.push(() => pg.stop());
-      await spate("spate 50 VUs --out timescaledb", 50, loopScript, ["--out", `timescaledb=${pg.url("bench")}`]);
+      await spate("spate 50 VUs --out timescaledb", 50, loopScript, [
+        "--out",
+        `timescaledb=${pg.url("bench")}`,
+      ]);
     } catch (err) {
-      rows.push({ name: "spate 50 VUs --out timescaledb", requests: 0, wallSec: 0, cpuSec: NaN, rssMB: NaN, note: `skipped: ${(err as Error).message}` });
+      rows.push({
+        name: "spate 50 VUs --out timescaledb",
+        requests: 0,
+        wallSec: 0,
+        cpuSec: NaN,
+        rssMB: NaN,
+        note: `skipped: ${(err as Error).message}`,
+      });
     }
   }
   if (want("statsd")) {
@@ -296,7 +387,9 @@ async function serviceRuns(): Promise<void> {
     cleanups.push(() => {
       sock.close();
     });
-    await spate("spate 50 VUs --out statsd", 50, loopScript, ["--out", "statsd"], { K6_STATSD_ADDR: `127.0.0.1:${port}` });
+    await spate("spate 50 VUs --out statsd", 50, loopScript, ["--out", "statsd"], {
+      K6_STATSD_ADDR: `127.0.0.1:${port}`,
+    });
   }
 }
 
@@ -306,7 +399,16 @@ const wrk = rows.find((r) => r.name.startsWith("wrk"));
 const k6 = rows.find((r) => r.name.startsWith("k6"));
 const perReqUs = (r: Row) => (r.cpuSec / r.requests) * 1e6;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
-const header = ["run", "req/s", "CPU µs/req", "CPU s/10k req", "peak RSS MB", "vs no output", "vs wrk req/s", "vs k6"];
+const header = [
+  "run",
+  "req/s",
+  "CPU µs/req",
+  "CPU s/10k req",
+  "peak RSS MB",
+  "vs no output",
+  "vs wrk req/s",
+  "vs k6",
+];
 const table: string[][] = [header];
 for (const r of rows) {
   const rps = r.requests / durationSec;
@@ -319,7 +421,9 @@ for (const r of rows) {
     fmt(r.rssMB, 0),
     base && r !== base && r.requests ? `${fmt((cpu / perReqUs(base) - 1) * 100, 1)}% CPU/req` : "",
     wrk && r.requests && r !== wrk ? `${fmt(rps / (wrk.requests / durationSec), 2)}x` : "",
-    k6 && r.requests && r !== k6 ? `${fmt(rps / (k6.requests / durationSec), 2)}x req/s, ${fmt(cpu / perReqUs(k6), 2)}x CPU` : "",
+    k6 && r.requests && r !== k6
+      ? `${fmt(rps / (k6.requests / durationSec), 2)}x req/s, ${fmt(cpu / perReqUs(k6), 2)}x CPU`
+      : "",
   ]);
   if (r.note) table[table.length - 1][0] += ` (${r.note})`;
 }
@@ -328,4 +432,8 @@ for (const [i, row] of table.entries()) {
   console.log("| " + row.map((c, j) => c.padEnd(widths[j])).join(" | ") + " |");
   if (i === 0) console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 }
-if (!k6) console.log("\nk6 is not on PATH: no k6 column (the issue's k6 v0.49 figures: ~160 µs CPU/req, 4.5–9k req/s).");
+if (!k6) {
+  console.log(
+    "\nk6 is not on PATH: no k6 column (the issue's k6 v0.49 figures: ~160 µs CPU/req, 4.5–9k req/s).",
+  );
+}

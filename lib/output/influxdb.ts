@@ -26,7 +26,7 @@ import type { Sample } from "../metrics/sample.ts";
 import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
-import { ServiceBuffer, ServiceFlusher } from "./_service_buffer.ts";
+import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import {
   jsonObject,
   maskCredentials,
@@ -391,10 +391,10 @@ class InfluxOutput implements Output {
   readonly #params: OutputParams;
   readonly #cfg: InfluxConfig;
   readonly #encoder: LineEncoder;
-  readonly #buffer = new ServiceBuffer();
+  readonly #buffer = new SampleBuffer();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #headers: Record<string, string>;
-  #flusher: ServiceFlusher | undefined;
+  #flusher: PeriodicFlusher | undefined;
   #client: Deno.HttpClient | undefined;
   #udp: { socket: dgram.Socket; host: string; port: number } | undefined;
   #failed = 0;
@@ -444,10 +444,11 @@ class InfluxOutput implements Output {
       }
       await this.#createDatabase();
     }
-    this.#flusher = new ServiceFlusher(cfg.pushIntervalMs, () => this.#flush(), (err) => {
-      log.error("influxdb: flush failed", { error: this.#safe(errorMessage(err)) });
+    this.#flusher = new PeriodicFlusher(cfg.pushIntervalMs, () => this.#flush(), {
+      onError: (err) => {
+        log.error("influxdb: flush failed", { error: this.#safe(errorMessage(err)) });
+      },
     });
-    this.#flusher.start();
   }
 
   /**
@@ -597,7 +598,11 @@ class InfluxOutput implements Output {
   }
 
   async stop(): Promise<void> {
-    await this.#flusher?.stop();
+    await this.#flusher?.stop().catch((err) =>
+      this.#params.logger.error("influxdb: final flush failed", {
+        error: this.#safe(errorMessage(err)),
+      })
+    );
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     this.#client?.close();
     const udp = this.#udp;

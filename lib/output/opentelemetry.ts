@@ -37,7 +37,7 @@ import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
-import { BoundedSampleBuffer, NonOverlappingFlusher } from "./_rw_buffer.ts";
+import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import {
   basicAuthToken,
   errorChain,
@@ -358,8 +358,8 @@ export class OpenTelemetryOutput implements Output {
   readonly #redactor: Redactor;
   readonly #provider: MeterProvider;
   readonly #meter: Meter;
-  readonly #buffer = new BoundedSampleBuffer(MAX_BUFFERED_SAMPLES);
-  readonly #flusher: NonOverlappingFlusher;
+  readonly #buffer = new SampleBuffer({ maxSamples: MAX_BUFFERED_SAMPLES });
+  #flusher?: PeriodicFlusher;
   readonly #recorders = new Map<Metric, Recorder>();
   readonly #attributes = new Map<TagSet, Attributes>();
   #recordedSinceExport = 0;
@@ -392,7 +392,6 @@ export class OpenTelemetryOutput implements Output {
       readers: [reader],
     });
     this.#meter = this.#provider.getMeter("k6");
-    this.#flusher = new NonOverlappingFlusher(config.flushInterval, () => this.#flush());
   }
 
   /** Builds the exporter (loading the gRPC stack only when asked for) and the output. */
@@ -412,7 +411,9 @@ export class OpenTelemetryOutput implements Output {
   }
 
   start(): Promise<void> {
-    this.#flusher.start();
+    this.#flusher = new PeriodicFlusher(this.config.flushInterval, () => this.#flush(), {
+      onError: () => {},
+    });
     return Promise.resolve();
   }
 
@@ -421,7 +422,7 @@ export class OpenTelemetryOutput implements Output {
   }
 
   async stop(): Promise<void> {
-    await this.#flusher.stop();
+    await this.#flusher?.stop().catch(() => {});
     try {
       // Shutdown exports once more (the final collection) and closes the exporter.
       await this.#provider.shutdown();
@@ -461,25 +462,24 @@ export class OpenTelemetryOutput implements Output {
   }
 
   #flush(): Promise<void> {
-    for (const chunk of this.#buffer.drain()) {
-      for (const sample of chunk) {
-        let record = this.#recorders.get(sample.metric);
-        if (!record) {
-          record = this.#instrument(sample.metric);
-          this.#recorders.set(sample.metric, record);
-        }
-        let attrs = this.#attributes.get(sample.tags);
-        if (!attrs) {
-          attrs = {};
-          for (const [k, v] of Object.entries(sample.tags.tags)) {
-            if (k !== "" && v !== "") attrs[k] = v;
-          }
-          this.#attributes.set(sample.tags, attrs);
-        }
-        record(sample.value, attrs);
+    const drained = this.#buffer.drain();
+    for (const sample of drained) {
+      let record = this.#recorders.get(sample.metric);
+      if (!record) {
+        record = this.#instrument(sample.metric);
+        this.#recorders.set(sample.metric, record);
       }
-      this.#recordedSinceExport += chunk.length;
+      let attrs = this.#attributes.get(sample.tags);
+      if (!attrs) {
+        attrs = {};
+        for (const [k, v] of Object.entries(sample.tags.tags)) {
+          if (k !== "" && v !== "") attrs[k] = v;
+        }
+        this.#attributes.set(sample.tags, attrs);
+      }
+      record(sample.value, attrs);
     }
+    this.#recordedSinceExport += drained.length;
     return Promise.resolve();
   }
 

@@ -31,7 +31,7 @@ import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
-import { BoundedSampleBuffer, NonOverlappingFlusher } from "./_rw_buffer.ts";
+import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import {
   basicAuthToken,
   errorChain,
@@ -816,8 +816,9 @@ export class PrometheusRWOutput implements Output {
   readonly #target: URL;
   readonly #headers: Headers;
   readonly #mapper: RemoteWriteMapper;
-  readonly #buffer = new BoundedSampleBuffer(MAX_BUFFERED_SAMPLES);
-  readonly #flusher: NonOverlappingFlusher;
+  readonly #buffer = new SampleBuffer({ maxSamples: MAX_BUFFERED_SAMPLES });
+  #flusher?: PeriodicFlusher;
+  #onSlowFlush: (tookMs: number) => void = () => {};
   readonly #post: Poster;
   #pushes = 0;
   #failedPushes = 0;
@@ -860,18 +861,12 @@ export class PrometheusRWOutput implements Output {
     this.#headers = headers;
     this.#mapper = new RemoteWriteMapper(config);
     this.#post = makePoster(config, target, headers);
-    this.#flusher = new NonOverlappingFlusher(
-      config.pushInterval,
-      () => this.#flush(),
-      (took) =>
-        this.#logger.warn(
-          `Successful flushed time series to remote write endpoint but it took ` +
-            `${formatDuration(took)} while flush period is ${
-              formatDuration(config.pushInterval)
-            }. ` +
-            `Some samples may be dropped.`,
-        ),
-    );
+    this.#onSlowFlush = (took: number) =>
+      this.#logger.warn(
+        `Successful flushed time series to remote write endpoint but it took ` +
+          `${formatDuration(took)} while flush period is ${formatDuration(config.pushInterval)}. ` +
+          `Some samples may be dropped.`,
+      );
   }
 
   description(): string {
@@ -879,7 +874,13 @@ export class PrometheusRWOutput implements Output {
   }
 
   start(): Promise<void> {
-    this.#flusher.start();
+    const period = this.config.pushInterval;
+    this.#flusher = new PeriodicFlusher(period, async () => {
+      const began = performance.now();
+      await this.#flush();
+      const took = performance.now() - began;
+      if (took > period) this.#onSlowFlush(took);
+    }, { onError: () => {} });
     return Promise.resolve();
   }
 
@@ -888,7 +889,7 @@ export class PrometheusRWOutput implements Output {
   }
 
   async stop(): Promise<void> {
-    await this.#flusher.stop();
+    await this.#flusher?.stop().catch(() => {});
     if (this.config.staleMarkers && this.#mapper.seriesCount > 0) {
       const at = Math.floor(Date.now()) + 1;
       await this.#push(this.#mapper.staleMarkers(at), 0);
@@ -910,11 +911,9 @@ export class PrometheusRWOutput implements Output {
   }
 
   async #flush(): Promise<void> {
-    let count = 0;
-    for (const chunk of this.#buffer.drain()) {
-      this.#mapper.add(chunk);
-      count += chunk.length;
-    }
+    const drained = this.#buffer.drain();
+    const count = drained.length;
+    if (count > 0) this.#mapper.add(drained);
     const series = this.#mapper.collect();
     if (series.length === 0) return;
     await this.#push(series, count);

@@ -28,7 +28,7 @@ import { errorMessage, invalidConfig, SpateError } from "../errors.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
-import { ServiceBuffer, ServiceFlusher } from "./_service_buffer.ts";
+import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import {
   jsonObject,
   readBool,
@@ -258,8 +258,8 @@ class StatsdOutput implements Output {
   readonly #params: OutputParams;
   readonly #cfg: StatsdConfig;
   readonly #encoder: StatsdEncoder;
-  readonly #buffer = new ServiceBuffer();
-  #flusher: ServiceFlusher | undefined;
+  readonly #buffer = new SampleBuffer();
+  #flusher: PeriodicFlusher | undefined;
   #socket: dgram.Socket | undefined;
   #host = "";
   #port = 0;
@@ -306,12 +306,13 @@ class StatsdOutput implements Output {
       this.#lastError = errorMessage(err);
     });
     this.#socket = socket;
-    this.#flusher = new ServiceFlusher(this.#cfg.pushIntervalMs, () => this.#flush(), (err) => {
-      this.#params.logger.error(`${this.#params.outputType}: flush failed`, {
-        error: errorMessage(err),
-      });
+    this.#flusher = new PeriodicFlusher(this.#cfg.pushIntervalMs, () => this.#flush(), {
+      onError: (err) => {
+        this.#params.logger.error(`${this.#params.outputType}: flush failed`, {
+          error: errorMessage(err),
+        });
+      },
     });
-    this.#flusher.start();
   }
 
   addMetricSamples(samples: readonly Sample[]): void {
@@ -349,7 +350,11 @@ class StatsdOutput implements Output {
   }
 
   async stop(): Promise<void> {
-    await this.#flusher?.stop();
+    await this.#flusher?.stop().catch((err) =>
+      this.#params.logger.error(`${this.#params.outputType}: final flush failed`, {
+        error: errorMessage(err),
+      })
+    );
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));

@@ -31,7 +31,7 @@ import type { Sample } from "../metrics/sample.ts";
 import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
-import { ServiceBuffer, ServiceFlusher } from "./_service_buffer.ts";
+import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import { jsonObject, maskCredentials, readDurationMs, readString } from "./_service_config.ts";
 
 /** TimescaleDB output options. */
@@ -151,10 +151,10 @@ const PG_INVALID_CATALOG = "3D000";
 class TimescaleOutput implements Output {
   readonly #params: OutputParams;
   readonly #cfg: TimescaleConfig;
-  readonly #buffer = new ServiceBuffer();
+  readonly #buffer = new SampleBuffer();
   readonly #encoder = new CopyEncoder();
   #sql: postgres.Sql | undefined;
-  #flusher: ServiceFlusher | undefined;
+  #flusher: PeriodicFlusher | undefined;
   #thresholds: ReadonlyMap<string, readonly Threshold[]> = new Map();
   #stored: StoredThreshold[] = [];
   #failed = 0;
@@ -227,12 +227,13 @@ class TimescaleOutput implements Output {
       this.#sql = undefined;
       throw fail("can't set up the schema in", err);
     }
-    this.#flusher = new ServiceFlusher(this.#cfg.pushIntervalMs, () => this.#flush(), (err) => {
-      this.#params.logger.error("timescaledb: flush failed", {
-        error: this.#safe(errorMessage(err)),
-      });
+    this.#flusher = new PeriodicFlusher(this.#cfg.pushIntervalMs, () => this.#flush(), {
+      onError: (err) => {
+        this.#params.logger.error("timescaledb: flush failed", {
+          error: this.#safe(errorMessage(err)),
+        });
+      },
     });
-    this.#flusher.start();
   }
 
   async #createDatabase(url: string): Promise<void> {
@@ -351,7 +352,11 @@ class TimescaleOutput implements Output {
   }
 
   async stop(): Promise<void> {
-    await this.#flusher?.stop();
+    await this.#flusher?.stop().catch((err) =>
+      this.#params.logger.error(`${this.#params.outputType}: final flush failed`, {
+        error: errorMessage(err),
+      })
+    );
     const sql = this.#sql;
     this.#sql = undefined;
     if (sql) await sql.end({ timeout: 2 }).catch(() => {});

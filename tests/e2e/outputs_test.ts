@@ -65,7 +65,7 @@ Deno.test("--out cloud: the strict fake receives what the run's own JSON output 
       }
       assertEquals(counterTotal, reqs.length);
       assertEquals(histogramCount, reqs.length);
-      for (const name of ["__name__", "method", "status", "url", "scenario"]) {
+      for (const name of ["method", "status", "url", "scenario", "group"]) {
         assert(labelNames.has(name), `series label ${name} (got ${[...labelNames]})`);
       }
     });
@@ -197,7 +197,12 @@ export default function () { check(http.get(__ENV.TARGET + "/get"), { ok: (r) =>
             "s.js",
           ],
           cwd: t.dir,
-          env: { DENO_DIR: denoDir, TARGET: base, NO_COLOR: "1", NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" },
+          env: {
+            DENO_DIR: denoDir,
+            TARGET: base,
+            NO_COLOR: "1",
+            NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+          },
           stdout: "piped",
           stderr: "piped",
         }).output();
