@@ -29,6 +29,12 @@ export type HostCommand =
     logFormat: "text" | "json" | "raw";
     logTty: boolean;
     logColor: boolean;
+    /**
+     * Whether the Worker has its own narrowed permissions. Only then may it revoke read access
+     * after the options pass: an unsandboxed Worker shares the runner's permissions, and
+     * revoking there would revoke for the whole process.
+     */
+    sandboxed?: boolean;
     /** Worker-per-VU mode only. */
     sync?: SyncChannel;
   }
@@ -149,6 +155,8 @@ export class VUHost {
   #options?: { resolve: (r: OptionsPassResult) => void; reject: (e: Error) => void };
   #closed?: () => void;
   #seq = 0;
+  /** Set when the Worker died: every later call settles at once instead of waiting forever. */
+  #dead?: SpateError;
   /** VUs this host holds (for balancing). */
   vuCount = 0;
   /** Whether the Worker runs sandboxed (needs --unstable-worker-options). */
@@ -204,13 +212,18 @@ export class VUHost {
   ): Promise<VUHost> {
     const host = new VUHost(listener, readDir, sandboxAvailable());
     const ready = new Promise<void>((resolve) => (host.#ready = resolve));
-    host.#worker.postMessage({ t: "init", ...init }, init.sync ? [init.sync.port] : []);
+    host.#worker.postMessage(
+      { t: "init", ...init, sandboxed: host.sandboxed },
+      init.sync ? [init.sync.port] : [],
+    );
     await ready;
+    if (host.#dead) throw host.#dead;
     return host;
   }
 
   /** Runs the options pass (init code with __VU = 0). */
   optionsPass(): Promise<OptionsPassResult> {
+    if (this.#dead) return Promise.reject(this.#dead);
     return new Promise((resolve, reject) => {
       this.#options = { resolve, reject };
       this.#send({ t: "optionsPass" });
@@ -225,6 +238,7 @@ export class VUHost {
   /** Initialises VU `id` (runs the init code). Rejects with a script error. */
   initVU(id: number): Promise<void> {
     this.vuCount++;
+    if (this.#dead) return Promise.reject(this.#dead);
     return new Promise((resolve, reject) => {
       this.#pendingInits.set(id, { resolve, reject });
       this.#send({ t: "initVU", id });
@@ -236,6 +250,7 @@ export class VUHost {
   }
 
   run(id: number, iterationInTest: number): Promise<IterationOutcome> {
+    if (this.#dead) return Promise.resolve("interrupted");
     return new Promise((resolve) => {
       this.#pendingRuns.set(id, resolve);
       this.#send({ t: "run", id, iterationInTest });
@@ -254,6 +269,7 @@ export class VUHost {
   /** Calls setup/teardown/handleSummary in a fresh transient VU. */
   call(name: string, argJson: string | undefined, stage: VUStage): Promise<CallResult> {
     const callId = ++this.#seq;
+    if (this.#dead) return Promise.resolve({ error: this.#dead.message });
     return new Promise((resolve) => {
       this.#pendingCalls.set(callId, resolve);
       this.#send({ t: "call", callId, name, argJson, stage });
@@ -268,6 +284,7 @@ export class VUHost {
   /** Resolves once every sample emitted so far has been posted. */
   flush(): Promise<void> {
     const seq = ++this.#seq;
+    if (this.#dead) return Promise.resolve();
     return new Promise((resolve) => {
       this.#pendingFlush.set(seq, resolve);
       this.#send({ t: "flush", seq });
@@ -276,6 +293,10 @@ export class VUHost {
 
   /** Flushes and ends the Worker. */
   async close(): Promise<void> {
+    if (this.#dead) {
+      this.terminate();
+      return;
+    }
     const closed = new Promise<void>((resolve) => (this.#closed = resolve));
     this.#send({ t: "close" });
     const timer = setTimeout(() => this.#closed?.(), 2000);
@@ -348,7 +369,8 @@ export class VUHost {
     }
   }
 
-  #failAll(err: Error): void {
+  #failAll(err: SpateError): void {
+    this.#dead = err;
     for (const r of this.#pendingRuns.values()) r("interrupted");
     this.#pendingRuns.clear();
     for (const p of this.#pendingInits.values()) p.reject(err);

@@ -25,7 +25,10 @@ function post(event: HostEvent, transfer: Transferable[] = []): void {
   self.postMessage(event, transfer);
 }
 
+let sandboxed = false;
+
 function setup(msg: Extract<HostCommand, { t: "init" }>): void {
+  sandboxed = msg.sandboxed === true;
   const registry = new MetricRegistry();
   for (const [name, type, contains] of msg.metrics) registry.register(name, type, contains);
   const logger = new Logger({
@@ -114,9 +117,8 @@ async function onCommand(e: MessageEvent<HostCommand>): Promise<void> {
           post({ t: "initError", id: 0, message: describeInitError(err) });
         }
         // Init is over: from here on the VUs may only use what the options pass opened.
-        try {
-          Deno.permissions.revokeSync({ name: "read" });
-        } catch { /* no sandbox: nothing to revoke */ }
+        // (Only a sandboxed Worker has permissions of its own to revoke.)
+        if (sandboxed) Deno.permissions.revokeSync({ name: "read" });
         break;
       case "configure":
         host!.config = msg.config;

@@ -318,3 +318,20 @@ export default function () { http.get(__ENV.TARGET + path); }`,
     await t.cleanup();
   }
 });
+
+Deno.test("without the sandbox, runs that need several VU hosts still start (regression)", async () => {
+  // Unsandboxed Workers share the runner's permissions: the first host once revoked read
+  // access for the whole process, and the second host then failed to load (the run hung).
+  const t = await tempDir({ "s.js": `export default function () {}` });
+  try {
+    const r = await runCli(["run", "-q", "-u", "120", "-i", "240", t.path("s.js")], {
+      cwd: t.dir,
+      env: { SPATE_SANDBOX: "0", SPATE_VU_HOSTS: "2" },
+      timeoutMs: 30_000,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stdout, /iterations\.+: 240 /);
+  } finally {
+    await t.cleanup();
+  }
+});
