@@ -10,7 +10,16 @@ const root = new URL("..", import.meta.url).pathname;
 const server = await startDemoServer({ port: 0, hostname: "127.0.0.1" });
 console.log(`demo target listening on ${server.url}`);
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", `${root}cli.ts`, "run", ...Deno.args, `${root}examples/quickstart.js`],
+  // The same V8 setting `deno task compile` bakes into the executable (see scripts/bench.ts).
+  args: [
+    "run",
+    "-A",
+    "--v8-flags=--max-semi-space-size=4",
+    `${root}cli.ts`,
+    "run",
+    ...Deno.args,
+    `${root}examples/quickstart.js`,
+  ],
   env: { TARGET: server.url.replace(/\/$/, "") },
   stdin: "inherit",
   stdout: "inherit",

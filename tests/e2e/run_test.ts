@@ -335,3 +335,63 @@ Deno.test("without the sandbox, runs that need several VU hosts still start (reg
     await t.cleanup();
   }
 });
+
+Deno.test("setup and teardown timeouts exit 100 and 101 with k6's message", async () => {
+  const t = await tempDir({
+    "setup.js": `import { sleep } from "k6";
+export const options = { setupTimeout: "1s" };
+export function setup() { sleep(5); }
+export default function () {}`,
+    "teardown.js": `import { sleep } from "k6";
+export const options = { teardownTimeout: "1s" };
+export default function () {}
+export function teardown() { sleep(5); }`,
+  });
+  try {
+    const setup = await runCli(["run", "-q", t.path("setup.js")]);
+    assertEquals(setup.code, 100, setup.stderr);
+    assertStringIncludes(setup.stderr, "setup() execution timed out after 1 seconds");
+    const teardown = await runCli(["run", "-q", t.path("teardown.js")]);
+    assertEquals(teardown.code, 101, teardown.stderr);
+    assertStringIncludes(teardown.stderr, "teardown() execution timed out after 1 seconds");
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("K6_OUT and the config file's out enable outputs; --summary-mode full adds group sections", async () => {
+  const t = await tempDir({
+    "s.js": `import { group, check } from "k6";
+export default function () { group("login", () => { check(1, { "one": (v) => v === 1 }); }); }`,
+  });
+  try {
+    await Deno.writeTextFile(
+      t.path("config.json"),
+      JSON.stringify({ out: [`csv=${t.path("file.csv")}`] }),
+    );
+    const fromEnv = await runCli(
+      ["run", "-q", "-i", "2", "--summary-mode", "full", t.path("s.js")],
+      {
+        env: { K6_OUT: `json=${t.path("env.json")}` },
+      },
+    );
+    assertEquals(fromEnv.code, 0, fromEnv.stderr);
+    assertStringIncludes(fromEnv.stdout, "GROUP: login");
+    const lines = (await Deno.readTextFile(t.path("env.json"))).trimEnd().split("\n");
+    assert(lines.some((l) => l.includes('"metric":"checks"')));
+    const fromFile = await runCli([
+      "run",
+      "-q",
+      "-i",
+      "2",
+      "-c",
+      t.path("config.json"),
+      t.path("s.js"),
+    ]);
+    assertEquals(fromFile.code, 0, fromFile.stderr);
+    const csv = await Deno.readTextFile(t.path("file.csv"));
+    assertEquals(csv.split("\n").filter((l) => l.startsWith("checks,")).length, 2);
+  } finally {
+    await t.cleanup();
+  }
+});
