@@ -41,6 +41,7 @@ type HostInit = Omit<Extract<HostCommand, { t: "init" }>, "t">;
 import { HostPool } from "../vu/pool.ts";
 import type { HostConfig } from "../vu/runtime.ts";
 import { IoService, type ShadowStateInit } from "../vu/sync_bridge.ts";
+import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import type { Metric } from "../metrics/metric.ts";
 import { banner } from "./_banner.ts";
 
@@ -339,6 +340,8 @@ export class TestRun {
   }
 
   #script?: LoadedScript;
+  /** The `rps` bucket every host shares. */
+  readonly #rpsBuffer = SharedRpsLimiter.buffer();
 
   /** Starts a VU host; in the Worker-per-VU mode also its synchronous bridge. */
   async #startHost(
@@ -380,6 +383,7 @@ export class TestRun {
       registry: this.#registry,
       logger: this.#logger,
       emit: (tags, time, values, metadata) => this.#emitMain(tags, time, values, metadata),
+      rateLimiter: pre.rpsBuffer ? new SharedRpsLimiter(pre.rpsBuffer, pre.http.rps) : undefined,
     };
   }
 
@@ -463,6 +467,7 @@ export class TestRun {
       options: config ? withoutShortcuts(config.options) : {},
       scriptEnv: { ...scriptEnv },
       logLevel: this.#logger.level === "debug" ? "debug" : "info",
+      rpsBuffer: config && config.http.rps > 0 ? this.#rpsBuffer : undefined,
     };
   }
 

@@ -32,18 +32,55 @@ export class RpsLimiter implements RateLimiter {
     const now = performance.now();
     const at = Math.max(now, this.#next);
     this.#next = at + this.#interval;
-    const delay = at - now;
-    if (delay <= 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new InterruptedError());
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, delay);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    return delay(at - now, signal);
   }
+}
+
+/**
+ * The same bucket shared by every VU host Worker: the next free slot (epoch microseconds) lives
+ * in a SharedArrayBuffer and is reserved with compare-and-swap, so the cap holds for the whole
+ * run however the VUs are spread.
+ */
+export class SharedRpsLimiter implements RateLimiter {
+  readonly #next: BigInt64Array;
+  readonly #intervalUs: bigint;
+
+  /** `buffer` is 8 bytes from {@link SharedRpsLimiter.buffer}, shared by all hosts. */
+  constructor(buffer: SharedArrayBuffer, rps: number) {
+    this.#next = new BigInt64Array(buffer);
+    this.#intervalUs = BigInt(Math.max(1, Math.round(1e6 / rps)));
+  }
+
+  /** A buffer for the shared slot. */
+  static buffer(): SharedArrayBuffer {
+    return new SharedArrayBuffer(8);
+  }
+
+  wait(signal: AbortSignal): Promise<void> {
+    // Epoch-based, so that every Worker's clock agrees.
+    const now = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+    for (;;) {
+      const cur = Atomics.load(this.#next, 0);
+      const at = cur > now ? cur : now;
+      if (Atomics.compareExchange(this.#next, 0, cur, at + this.#intervalUs) === cur) {
+        return delay(Number(at - now) / 1000, signal);
+      }
+    }
+  }
+}
+
+/** Resolves after `ms` (at once when ≤ 0); rejects with InterruptedError when aborted. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

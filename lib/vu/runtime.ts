@@ -24,6 +24,7 @@ import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
 import { createHttpModule, iterationEnd } from "../js/http.ts";
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
+import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, type VUStage, type VUState } from "./state.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
@@ -37,6 +38,8 @@ export interface HostConfig {
   readonly options: Readonly<Record<string, unknown>>;
   readonly scriptEnv: Readonly<Record<string, string>>;
   readonly logLevel: "debug" | "info";
+  /** The shared `rps` bucket (present when `rps` > 0). */
+  readonly rpsBuffer?: SharedArrayBuffer;
 }
 
 /** What a scenario activation tells a VU. */
@@ -461,10 +464,15 @@ export class VU implements VUState {
         return ns(createK6Module(this, this.#math as { random: () => number }, syncSleep));
       }
       case "k6/http": {
-        const http = (this.#bridge?.httpModule() ?? createHttpModule(this)) as unknown as Record<
-          string,
-          unknown
-        >;
+        const rps = this.#host.config.rpsBuffer;
+        const rateLimiter = rps && this.http.rps > 0
+          ? new SharedRpsLimiter(rps, this.http.rps)
+          : undefined;
+        const http = (this.#bridge?.httpModule() ??
+          createHttpModule(this, { rateLimiter })) as unknown as Record<
+            string,
+            unknown
+          >;
         this.#httpModule = http;
         return ns(http);
       }

@@ -24,6 +24,7 @@ import {
 } from "../js/http.ts";
 import { FileData } from "../js/_http_body.ts";
 import type { HttpConfig } from "../config/types.ts";
+import type { RateLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, type VUStage, type VUState } from "./state.ts";
 
 /** Control cells in the shared buffer. */
@@ -227,14 +228,14 @@ export class IoService {
     this.#port = channel.port;
     this.#ctl = new Int32Array(channel.control);
     this.#state = new ShadowState(shadow);
-    this.#http = createHttpModule(this.#state);
+    this.#http = createHttpModule(this.#state, { rateLimiter: shadow.rateLimiter });
     this.#port.onmessage = (e: MessageEvent<BridgeCall>) => this.#serve(e.data);
   }
 
   /** Applies the final configuration (the options pass ran before it was known). */
   reconfigure(shadow: ShadowStateInit): void {
     this.#state = new ShadowState(shadow);
-    this.#http = createHttpModule(this.#state);
+    this.#http = createHttpModule(this.#state, { rateLimiter: shadow.rateLimiter });
   }
 
   /** Interrupts the VU: wakes its sleep and aborts its in-flight request. */
@@ -328,6 +329,8 @@ export interface ShadowStateInit {
   registry: MetricRegistry;
   logger: Logger;
   emit: VUState["emit"];
+  /** The run's shared `rps` bucket, when `rps` > 0. */
+  rateLimiter?: RateLimiter;
 }
 
 /** A VU state on the runner's side that mirrors the calling VU's context per call. */

@@ -395,3 +395,33 @@ export default function () { group("login", () => { check(1, { "one": (v) => v =
     await t.cleanup();
   }
 });
+
+Deno.test("--rps caps requests across every VU host", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+export default function () { http.get(__ENV.TARGET + "/get"); }`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli([
+        "run",
+        "-q",
+        "-u",
+        "20",
+        "-d",
+        "2s",
+        "--rps",
+        "50",
+        "--summary-export",
+        t.path("e.json"),
+        t.path("s.js"),
+      ], { env: { TARGET: base, SPATE_VU_HOSTS: "2" } });
+      assertEquals(r.code, 0, r.stderr);
+      const n = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics.http_reqs.count;
+      // 2 s at 50/s, plus the first slot at t=0 and scheduling slack.
+      assert(n >= 90 && n <= 112, `expected about 100 requests, got ${n}`);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
