@@ -417,9 +417,11 @@ export default function () { http.get(__ENV.TARGET + "/get"); }`,
         t.path("s.js"),
       ], { env: { TARGET: base, SPATE_VU_HOSTS: "2" } });
       assertEquals(r.code, 0, r.stderr);
-      const n = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics.http_reqs.count;
-      // 2 s at 50/s, plus the first slot at t=0 and scheduling slack.
-      assert(n >= 90 && n <= 112, `expected about 100 requests, got ${n}`);
+      const reqs = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics.http_reqs;
+      // In-flight iterations holding a slot finish in the graceful stop, as in k6, so the run
+      // lasts a little over 2 s: the rate over the whole run is what the cap holds.
+      assert(reqs.rate >= 45 && reqs.rate <= 53, `expected ~50 requests/s, got ${reqs.rate}`);
+      assert(reqs.count >= 90, `expected at least 90 requests, got ${reqs.count}`);
     });
   } finally {
     await t.cleanup();
