@@ -302,6 +302,34 @@ try {
     });
   }
   if (want("1000")) await spate("spate 1000 VUs get+sleep(1)", 1000, sleepScript, []);
+  if (want("init1000")) {
+    // Launch → exit for 1000 VUs running one no-op iteration each: bounds the time to
+    // initialise 1000 VUs (the issue's "< 2 s").
+    const noop = `${tmp}/noop.js`;
+    await Deno.writeTextFile(noop, "export default function () {}\n");
+    const r = await timed(Deno.execPath(), [
+      "run",
+      "-A",
+      ...v8Flags,
+      `${root}cli.ts`,
+      "run",
+      "-q",
+      "--summary-mode=disabled",
+      "-u",
+      "1000",
+      "-i",
+      "1000",
+      noop,
+    ]);
+    rows.push({
+      name: "spate: 1000 VUs launch → exit (init + 1 no-op iteration each)",
+      requests: NaN,
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      rssMB: r.rssMB,
+      note: `${(r.wallSec * 1000).toFixed(0)} ms${r.code ? `, exit ${r.code}` : ""}`,
+    });
+  }
   if (want("first")) {
     const ms = await timeToFirstRequest();
     rows.push({
@@ -393,6 +421,16 @@ async function serviceRuns(): Promise<void> {
         note: `skipped: ${(err as Error).message}`,
       });
     }
+  }
+  if (want("opentelemetry")) {
+    const { startFakeOtlp } = await import("../tests/output/_fake_otlp.ts");
+    const otlp = await startFakeOtlp();
+    cleanups.push(() => otlp.stop());
+    await spate("spate 50 VUs --out opentelemetry (local fake)", 50, loopScript, ["--out", "opentelemetry"], {
+      K6_OTEL_EXPORTER_PROTOCOL: "http/protobuf",
+      K6_OTEL_HTTP_EXPORTER_ENDPOINT: otlp.httpEndpoint,
+      K6_OTEL_HTTP_EXPORTER_INSECURE: "true",
+    });
   }
   if (want("statsd")) {
     const dgram = await import("node:dgram");
