@@ -15,7 +15,6 @@
  * Usage: deno task bench [--duration 10] [--only base,csv,...] [--skip-services]
  * @module
  */
-import { startDemoServer } from "./demo_server.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = Deno.args;
@@ -62,7 +61,7 @@ function which(cmd: string): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -73,7 +72,7 @@ async function freePort(): Promise<number> {
 async function startTarget(): Promise<{ url: string; kind: string }> {
   const nginx = which("nginx");
   if (nginx) {
-    const port = await freePort();
+    const port = freePort();
     const dir = `${tmp}/nginx`;
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(
@@ -112,7 +111,7 @@ http {
     }
     throw new Error("nginx did not start");
   }
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}scripts/demo_server.ts`, "--port", String(port)],
     stdout: "null",
@@ -426,7 +425,10 @@ async function serviceRuns(): Promise<void> {
     const { startFakeOtlp } = await import("../tests/output/_fake_otlp.ts");
     const otlp = await startFakeOtlp();
     cleanups.push(() => otlp.stop());
-    await spate("spate 50 VUs --out opentelemetry (local fake)", 50, loopScript, ["--out", "opentelemetry"], {
+    await spate("spate 50 VUs --out opentelemetry (local fake)", 50, loopScript, [
+      "--out",
+      "opentelemetry",
+    ], {
       K6_OTEL_EXPORTER_PROTOCOL: "http/protobuf",
       K6_OTEL_HTTP_EXPORTER_ENDPOINT: otlp.httpEndpoint,
       K6_OTEL_HTTP_EXPORTER_INSECURE: "true",

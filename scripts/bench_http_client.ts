@@ -6,6 +6,7 @@
  * `deno run -A scripts/bench_http_client.ts [--requests N] [--path /get]`
  * @module
  */
+import { defaultHttpConfig, defaultSystemTags } from "../lib/config/defaults.ts";
 import process from "node:process";
 import { HttpTransport, type PreparedRequest } from "../lib/http/client.ts";
 import { closeModule, createHttpModule } from "../lib/js/http.ts";
@@ -84,39 +85,8 @@ const state: VUState = {
   scenario: "default",
   group: "",
   tags: { scenario: "default", group: "" },
-  systemTags: new Set([
-    "proto",
-    "subproto",
-    "status",
-    "method",
-    "url",
-    "name",
-    "group",
-    "check",
-    "error",
-    "error_code",
-    "tls_version",
-    "scenario",
-    "service",
-    "expected_response",
-  ]),
-  http: {
-    userAgent: "Grafana k6/2.2.0",
-    maxRedirects: 10,
-    batch: 20,
-    batchPerHost: 6,
-    insecureSkipTLSVerify: false,
-    discardResponseBodies: false,
-    noConnectionReuse: false,
-    noVUConnectionReuse: false,
-    noCookiesReset: false,
-    hosts: {},
-    blockHostnames: [],
-    blacklistIPs: [],
-    httpDebug: "",
-    rps: 0,
-    timeout: 60_000,
-  },
+  systemTags: new Set(defaultSystemTags),
+  http: defaultHttpConfig,
   throwErrors: false,
   registry: new MetricRegistry(),
   logger: new Logger(),

@@ -15,6 +15,7 @@
 import type { CliFlags } from "../config/cli.ts";
 import { consolidate } from "../config/consolidate.ts";
 import { loadConfigFile } from "../config/file.ts";
+import { defaultHttpConfig } from "../config/defaults.ts";
 import type { RunConfig, ScenarioConfig } from "../config/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import { errorMessage, ExitCode, SpateError } from "../errors.ts";
@@ -443,23 +444,7 @@ export class TestRun {
   ): HostConfig {
     return {
       scriptPath: script.path,
-      http: config?.http ?? {
-        userAgent: "",
-        maxRedirects: 10,
-        batch: 20,
-        batchPerHost: 6,
-        insecureSkipTLSVerify: false,
-        discardResponseBodies: false,
-        noConnectionReuse: false,
-        noVUConnectionReuse: false,
-        noCookiesReset: false,
-        hosts: {},
-        blockHostnames: [],
-        blacklistIPs: [],
-        httpDebug: "",
-        rps: 0,
-        timeout: 60_000,
-      },
+      http: config?.http ?? defaultHttpConfig,
       systemTags: config ? [...config.systemTags] : [],
       runTags: config?.tags ?? {},
       throwErrors: config?.throw ?? false,

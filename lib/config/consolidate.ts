@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { defaultHttpConfig, defaultUserAgent } from "./defaults.ts";
 import { SpateError } from "../errors.ts";
 import { defaultSummaryTrendStats, defaultSystemTags, knownSystemTags } from "./_parse.ts";
 import type { CliFlags } from "./cli.ts";
@@ -39,7 +40,7 @@ import type {
 } from "./types.ts";
 
 /** The User-Agent k6 HEAD sends by default (runner.md §2.3). */
-export const defaultUserAgent = "Grafana k6/2.2.0";
+export { defaultUserAgent };
 
 /** Inputs of {@link consolidate}. */
 export interface ConsolidateInput {
@@ -800,22 +801,23 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
   const hosts: Record<string, string> = {};
   for (const [k, v] of Object.entries(o.hosts ?? {})) hosts[k.toLowerCase()] = v;
 
+  const d = defaultHttpConfig;
   const http: HttpConfig = {
-    userAgent: o.userAgent ?? defaultUserAgent,
-    maxRedirects: o.maxRedirects ?? 10,
-    batch: o.batch ?? 20,
-    batchPerHost: o.batchPerHost ?? 6,
-    insecureSkipTLSVerify: o.insecureSkipTLSVerify ?? false,
-    discardResponseBodies: o.discardResponseBodies ?? false,
-    noConnectionReuse: o.noConnectionReuse ?? false,
-    noVUConnectionReuse: o.noVUConnectionReuse ?? false,
-    noCookiesReset: o.noCookiesReset ?? false,
+    userAgent: o.userAgent ?? d.userAgent,
+    maxRedirects: o.maxRedirects ?? d.maxRedirects,
+    batch: o.batch ?? d.batch,
+    batchPerHost: o.batchPerHost ?? d.batchPerHost,
+    insecureSkipTLSVerify: o.insecureSkipTLSVerify ?? d.insecureSkipTLSVerify,
+    discardResponseBodies: o.discardResponseBodies ?? d.discardResponseBodies,
+    noConnectionReuse: o.noConnectionReuse ?? d.noConnectionReuse,
+    noVUConnectionReuse: o.noVUConnectionReuse ?? d.noVUConnectionReuse,
+    noCookiesReset: o.noCookiesReset ?? d.noCookiesReset,
     hosts,
     blockHostnames: o.blockHostnames ?? [],
     blacklistIPs: o.blacklistIPs ?? [],
     httpDebug: normaliseHttpDebug(o.httpDebug),
-    rps: o.rps ?? 0,
-    timeout: 60_000,
+    rps: o.rps ?? d.rps,
+    timeout: d.timeout,
   };
 
   const logFormat = cli.logFormat ?? rt.logFormat;

@@ -6,22 +6,9 @@
  */
 
 /** System tags k6 enables by default (runner.md §5.3, outputs-files.md §2). */
-export const defaultSystemTags: readonly string[] = [
-  "proto",
-  "subproto",
-  "status",
-  "method",
-  "url",
-  "name",
-  "group",
-  "check",
-  "error",
-  "error_code",
-  "tls_version",
-  "scenario",
-  "service",
-  "expected_response",
-];
+import { defaultSystemTags } from "../config/defaults.ts";
+
+export { defaultSystemTags };
 
 /** Non-indexable system tags: when enabled they travel as sample metadata, never as tags. */
 export const metadataSystemTags: ReadonlySet<string> = new Set(["vu", "iter"]);

@@ -427,3 +427,32 @@ export default function () { http.get(__ENV.TARGET + "/get"); }`,
     await t.cleanup();
   }
 });
+
+Deno.test("constant-arrival-rate holds its rate through real VUs: 100/s for 10 s → 1000 ± 1", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+export const options = {
+  scenarios: {
+    steady: {
+      executor: "constant-arrival-rate", rate: 100, timeUnit: "1s", duration: "10s",
+      preAllocatedVUs: 20, maxVUs: 50,
+    },
+  },
+};
+export default function () { http.get(__ENV.TARGET + "/get"); }`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(["run", "-q", "--summary-export", t.path("e.json"), t.path("s.js")], {
+        env: { TARGET: base },
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+      const n = exp.metrics.iterations.count;
+      assert(Math.abs(n - 1000) <= 1, `expected 1000 ± 1 iterations, got ${n}`);
+      assertEquals(exp.metrics.dropped_iterations, undefined);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -4,6 +4,7 @@
  * @module
  */
 import type { HttpConfig } from "../../lib/config/types.ts";
+import { defaultHttpConfig, defaultSystemTags } from "../../lib/config/defaults.ts";
 import { Logger } from "../../lib/log.ts";
 import { type Metric, MetricRegistry } from "../../lib/metrics/metric.ts";
 import type { VUStage, VUState } from "../../lib/vu/state.ts";
@@ -15,40 +16,7 @@ export interface Emitted {
   metadata?: Readonly<Record<string, string>>;
 }
 
-export const defaultSystemTags = [
-  "proto",
-  "subproto",
-  "status",
-  "method",
-  "url",
-  "name",
-  "group",
-  "check",
-  "error",
-  "error_code",
-  "tls_version",
-  "scenario",
-  "service",
-  "expected_response",
-];
-
-export const defaultHttpConfig: HttpConfig = {
-  userAgent: "Grafana k6/2.2.0",
-  maxRedirects: 10,
-  batch: 20,
-  batchPerHost: 6,
-  insecureSkipTLSVerify: false,
-  discardResponseBodies: false,
-  noConnectionReuse: false,
-  noVUConnectionReuse: false,
-  noCookiesReset: false,
-  hosts: {},
-  blockHostnames: [],
-  blacklistIPs: [],
-  httpDebug: "",
-  rps: 0,
-  timeout: 60_000,
-};
+export { defaultHttpConfig, defaultSystemTags };
 
 export class FakeVUState implements VUState {
   readonly id = 1;

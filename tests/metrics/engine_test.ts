@@ -1,3 +1,4 @@
+import { defaultSystemTags as sharedDefaultSystemTags } from "../../lib/config/defaults.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { SpateError } from "../../lib/errors.ts";
 import { md5Hex, MetricsEngine } from "../../lib/metrics/engine.ts";
@@ -8,22 +9,7 @@ import type { ThresholdConfig } from "../../lib/config/types.ts";
 import { Logger } from "../../lib/log.ts";
 import { renderTextSummary } from "../../lib/summary/text.ts";
 
-const defaultSystemTags = new Set([
-  "proto",
-  "subproto",
-  "status",
-  "method",
-  "url",
-  "name",
-  "group",
-  "check",
-  "error",
-  "error_code",
-  "tls_version",
-  "scenario",
-  "service",
-  "expected_response",
-]);
+const defaultSystemTags = new Set(sharedDefaultSystemTags);
 const stats = ["avg", "min", "med", "max", "p(90)", "p(95)"];
 const th = (source: string, abortOnFail = false, delayAbortEval?: number): ThresholdConfig => ({
   source,
