@@ -17,7 +17,6 @@ import { consolidate } from "../config/consolidate.ts";
 import { loadConfigFile } from "../config/file.ts";
 import { defaultHttpConfig } from "../config/defaults.ts";
 import type { RunConfig, ScenarioConfig } from "../config/types.ts";
-import { formatDuration } from "../config/duration.ts";
 import { errorMessage, ExitCode, SpateError } from "../errors.ts";
 import { describeExecution, executionPlan } from "../executor/mod.ts";
 import { renderProgress, Scheduler } from "../executor/scheduler.ts";
@@ -29,11 +28,10 @@ import { nowMs, type Sample } from "../metrics/sample.ts";
 import { TagSetPool } from "../metrics/tags.ts";
 import { OutputManager } from "../output/manager.ts";
 import { createOutputs } from "../output/registry.ts";
-import type { AbortReason, TestRunError } from "../output/types.ts";
+import type { TestRunError } from "../output/types.ts";
 import { type LoadedScript, loadScript } from "../script/loader.ts";
 import { openArchiveIfAny } from "../script/archive_run.ts";
 import { renderTextSummary } from "../summary/text.ts";
-import { toSummaryExport } from "../summary/export.ts";
 import { applyHandleSummaryResult } from "../summary/handle.ts";
 import { SampleDecoder } from "../vu/_wire.ts";
 import { type HostCommand, type HostListener, VUHost } from "../vu/host.ts";
@@ -84,9 +82,7 @@ export interface PreparedTest {
 }
 
 /** A run's first error decides its exit code (runner.md §3.7). */
-interface RunError extends TestRunError {
-  readonly abortReason?: AbortReason;
-}
+type RunError = TestRunError;
 
 /** Runs a test and returns the process exit code. Throws SpateError for pre-run errors. */
 export async function runTest(
@@ -219,7 +215,7 @@ export class TestRun {
     this.#configSet = true;
     if (config.verbose) this.#logger.level = "debug";
     for (const w of warnings) this.#logger.warn(w);
-    this.#validateExports(pass.exportTypes, config.scenarios);
+    this.#validateExports(pass.exportTypes);
     this.#engine = new MetricsEngine({
       registry: this.#registry,
       thresholds: config.thresholds,
@@ -235,7 +231,6 @@ export class TestRun {
   async execute(): Promise<number> {
     const env = this.#env.env;
     const { script, config, files } = await this.prepare();
-    const pass = { files };
     const plan = executionPlan(config.scenarios);
 
     // 4. Outputs, banner.
@@ -288,12 +283,12 @@ export class TestRun {
       );
       this.#pool = new HostPool(
         this.#hosts,
-        () => this.#startHost(this.#hostInit(script, hostConfig, pass.files, false)),
+        () => this.#startHost(this.#hostInit(script, hostConfig, files, false)),
       );
     } else {
       for (let i = 1; i < hostCount; i++) {
         this.#hosts.push(
-          await this.#startHost(this.#hostInit(script, hostConfig, pass.files, false)),
+          await this.#startHost(this.#hostInit(script, hostConfig, files, false)),
         );
       }
       this.#pool = new HostPool(this.#hosts);
@@ -481,23 +476,12 @@ export class TestRun {
     };
   }
 
-  #validateExports(exportTypes: Record<string, string>, scenarios: readonly ScenarioConfig[]) {
-    const fns = Object.keys(exportTypes).filter((k) => exportTypes[k] === "function");
-    if (fns.length === 0) throw new SpateError("script", "no exported functions in script");
+  /** Lifecycle exports must be functions (exec names were checked by the consolidation). */
+  #validateExports(exportTypes: Record<string, string>) {
     for (const name of ["setup", "teardown", "handleSummary"]) {
       if (name in exportTypes && exportTypes[name] !== "function") {
         throw new SpateError("script", `exported ${name} must be a function`);
       }
-    }
-    const problems = scenarios
-      .filter((s) => exportTypes[s.exec] !== "function")
-      .map((s) => `executor ${s.name}: function '${s.exec}' not found in exports`);
-    if (problems.length) {
-      throw new SpateError(
-        "invalid-config",
-        "There were problems with the specified script configuration:\n" +
-          problems.map((p) => `\t- ${p}`).join("\n"),
-      );
     }
     this.#hasSetup = exportTypes.setup === "function";
     this.#hasTeardown = exportTypes.teardown === "function";
@@ -807,7 +791,6 @@ export class TestRun {
         );
       }
     }
-    void toSummaryExport;
   }
 
   #deliveryNote(): string {
@@ -855,5 +838,3 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
-
-export { formatDuration };
