@@ -12,7 +12,8 @@
  *   - the same 50-connection load from `wrk` and `k6` when they are on PATH.
  * Prints one table with ratios against the no-output run and against the peers.
  *
- * Usage: deno task bench [--duration 10] [--only base,csv,...] [--skip-services]
+ * Usage: deno task bench [--duration 10] [--repeat 3] [--only base,csv,...] [--skip-services]
+ *        [--v8-default]
  * @module
  */
 
@@ -29,6 +30,8 @@ const durationSec = Number(argValue("--duration") ?? 10);
  * (measured here). `--v8-default` measures V8's defaults instead.
  */
 const v8Flags = args.includes("--v8-default") ? [] : ["--v8-flags=--max-semi-space-size=4"];
+const repeat = Math.max(1, Number(argValue("--repeat") ?? 3));
+const baseName = "spate 50 VUs, no output";
 const only = argValue("--only")?.split(",");
 const skipServices = args.includes("--skip-services");
 const want = (name: string) => !only || only.includes(name);
@@ -183,13 +186,13 @@ export default function () { http.get(__ENV.TARGET); sleep(1); }
 `,
 );
 
-async function spate(
+async function measure(
   name: string,
   vus: number,
   script: string,
   extra: string[],
   env: Record<string, string> = {},
-) {
+): Promise<Row> {
   const exportFile = `${tmp}/${name.replace(/\W+/g, "_")}.json`;
   const r = await timed(Deno.execPath(), [
     "run",
@@ -208,24 +211,65 @@ async function spate(
     script,
   ], { TARGET: target.url, ...env });
   if (r.code !== 0) {
-    rows.push({
+    return {
       name,
       requests: 0,
       wallSec: r.wallSec,
       cpuSec: r.cpuSec,
       rssMB: r.rssMB,
       note: `exit ${r.code}: ${r.stderr.trim().split("\n").pop()}`,
-    });
-    return;
+    };
   }
   const exp = JSON.parse(await Deno.readTextFile(exportFile));
-  rows.push({
+  return {
     name,
     requests: exp.metrics.http_reqs?.count ?? 0,
     wallSec: r.wallSec,
     cpuSec: r.cpuSec,
     rssMB: r.rssMB,
-  });
+  };
+}
+
+const baseRuns: Row[] = [];
+const overheads = new Map<string, number>();
+const cpuPerReq = (r: Row) => r.cpuSec / r.requests;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Runs a configuration `--repeat` times (default 3), each right after a no-output run of its
+ * own, so that slow drifts in machine load hit both alike. The row is the median run; the
+ * overhead is the median of the paired CPU-per-request ratios. Single runs on this 2-core
+ * machine vary by ±10%, the size of the effects measured.
+ */
+async function spate(
+  name: string,
+  vus: number,
+  script: string,
+  extra: string[],
+  env: Record<string, string> = {},
+): Promise<void> {
+  const runs: Row[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const base = vus === 50 ? await measure(baseName, 50, loopScript, []) : undefined;
+    const run = await measure(name, vus, script, extra, env);
+    runs.push(run);
+    if (base) baseRuns.push(base);
+    if (base && base.requests && run.requests && vus === 50) {
+      ratios.push(cpuPerReq(run) / cpuPerReq(base));
+    }
+  }
+  const ok = runs.filter((r) => r.requests > 0);
+  if (ok.length === 0) {
+    rows.push(runs[runs.length - 1]);
+    return;
+  }
+  const mid = median(ok.map(cpuPerReq));
+  rows.push(ok.find((r) => cpuPerReq(r) === mid) ?? ok[0]);
+  if (ratios.length) overheads.set(name, median(ratios) - 1);
 }
 
 /** Milliseconds from launching spate until the first request reaches a local listener. */
@@ -266,7 +310,9 @@ const target = await startTarget();
 console.log(`target: ${target.kind} at ${target.url}; ${durationSec} s per run\n`);
 
 try {
-  if (want("base")) await spate("spate 50 VUs, no output", 50, loopScript, []);
+  if (want("base")) {
+    for (let i = 0; i < repeat; i++) baseRuns.push(await measure(baseName, 50, loopScript, []));
+  }
   if (want("csv")) {
     await spate("spate 50 VUs --out csv", 50, loopScript, ["--out", `csv=${tmp}/o.csv`]);
   }
@@ -450,7 +496,15 @@ async function serviceRuns(): Promise<void> {
 }
 
 // ---- report -------------------------------------------------------------------------------
-const base = rows.find((r) => r.name === "spate 50 VUs, no output");
+if (baseRuns.length) {
+  const ok = baseRuns.filter((r) => r.requests > 0);
+  const mid = median(ok.map(cpuPerReq));
+  rows.unshift({
+    ...(ok.find((r) => cpuPerReq(r) === mid) ?? ok[0]),
+    note: `median of ${ok.length}`,
+  });
+}
+const base = rows.find((r) => r.name === baseName);
 const wrk = rows.find((r) => r.name.startsWith("wrk"));
 const k6 = rows.find((r) => r.name.startsWith("k6"));
 const perReqUs = (r: Row) => (r.cpuSec / r.requests) * 1e6;
@@ -475,7 +529,9 @@ for (const r of rows) {
     fmt(cpu, 1),
     fmt(cpu / 100, 3),
     fmt(r.rssMB, 0),
-    base && r !== base && r.requests ? `${fmt((cpu / perReqUs(base) - 1) * 100, 1)}% CPU/req` : "",
+    overheads.has(r.name)
+      ? `${overheads.get(r.name)! >= 0 ? "+" : ""}${fmt(overheads.get(r.name)! * 100, 1)}% CPU/req`
+      : "",
     wrk && r.requests && r !== wrk ? `${fmt(rps / (wrk.requests / durationSec), 2)}x` : "",
     k6 && r.requests && r !== k6
       ? `${fmt(rps / (k6.requests / durationSec), 2)}x req/s, ${fmt(cpu / perReqUs(k6), 2)}x CPU`
