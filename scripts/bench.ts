@@ -501,7 +501,7 @@ if (baseRuns.length) {
   const mid = median(ok.map(cpuPerReq));
   rows.unshift({
     ...(ok.find((r) => cpuPerReq(r) === mid) ?? ok[0]),
-    note: `median of ${ok.length}`,
+    note: `median of ${ok.length} runs`,
   });
 }
 const base = rows.find((r) => r.name === baseName);

@@ -320,6 +320,7 @@ export class TestRun {
       this.#progressSnapshot = () => scheduler.progress();
       this.#startThresholdEvaluator();
       this.#startProgress();
+      this.#timers.push(setTimeout(() => this.#vuTick(), 0));
       try {
         await scheduler.run();
       } catch (err) {
@@ -611,10 +612,15 @@ export class TestRun {
       ]);
     };
     this.#timers.push(setInterval(tick, 1000));
-    this.#finalVUTick = tick;
+    this.#vuTick = tick;
   }
 
-  #finalVUTick: () => void = () => {};
+  /**
+   * One `vus`/`vus_max` sample right after the scenarios start, so that runs shorter than the
+   * 1 s period have one too. There is no sample after the run: k6's summary shows the last
+   * active count (`vus: 10 min=10 max=10`), not the zero left once every VU has stopped.
+   */
+  #vuTick: () => void = () => {};
 
   #startThresholdEvaluator(): void {
     if (this.#config.noThresholds) return;
@@ -695,7 +701,6 @@ export class TestRun {
 
   async #finish(setupData: string | undefined): Promise<number> {
     this.#stopProgress();
-    this.#finalVUTick();
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     await Promise.all(this.#hosts.map((h) => h.flush()));

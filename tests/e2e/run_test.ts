@@ -39,6 +39,8 @@ Deno.test("a k6 script runs unchanged: summary, export and CSV agree", async () 
       assertMatch(r.stdout, /http_reqs\.+: 10 /);
       assertMatch(r.stdout, /iterations\.+: 10 /);
       assertStringIncludes(r.stdout, "* default: 10 iterations shared among 2 VUs");
+      // As k6 shows it: the active VUs, not a trailing zero sample after the run.
+      assertMatch(r.stdout, /vus\.+: 2\s+min=2\s+max=2/);
       const exp = JSON.parse(await Deno.readTextFile(t.path("export.json")));
       assertEquals(exp.metrics.http_reqs.count, 10);
       assertEquals(exp.metrics.checks.passes, 10);
