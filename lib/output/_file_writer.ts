@@ -58,7 +58,8 @@ export class FileWriter {
   readonly #gzip?: Gzip;
   readonly #chunkSize: number;
   readonly #onError?: (err: unknown) => void;
-  #parts: string[] = [];
+  /** Pending text and already-encoded bytes, in write order. */
+  #parts: Array<string | Uint8Array> = [];
   #pendingSize = 0;
   /** Tail of the chain of sink writes; never rejects. */
   #writes: Promise<void> = Promise.resolve();
@@ -115,6 +116,16 @@ export class FileWriter {
   }
 
   /**
+   * Adds encoded bytes to the pending chunk (no I/O). The caller hands them over: they must
+   * not change until the next {@link FileWriter.flush} has resolved.
+   */
+  appendBytes(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#parts.push(bytes);
+    this.#pendingSize += bytes.length;
+  }
+
+  /**
    * Adds text and, once the pending chunk is big enough, writes it out (awaiting the write,
    * which is the back-pressure that keeps memory bounded). Resolves `false` on a write error.
    */
@@ -137,12 +148,24 @@ export class FileWriter {
   async #flushNow(): Promise<boolean> {
     const failedBefore = this.#failed;
     if (this.#pendingSize > 0) {
-      const text = this.#parts.length === 1 ? this.#parts[0] : this.#parts.join("");
+      const parts = this.#parts;
       this.#parts = [];
       this.#pendingSize = 0;
-      const bytes = this.#encode(text);
-      if (this.#gzip) await this.#compress(bytes);
-      else this.#queue(bytes);
+      let text = "";
+      for (const part of parts) {
+        if (typeof part === "string") {
+          text += part;
+          continue;
+        }
+        if (text !== "") {
+          await this.#emit(this.#encode(text));
+          // The shared encoding buffer must reach the file before it is used again.
+          await this.#writes;
+          text = "";
+        }
+        await this.#emit(part);
+      }
+      if (text !== "") await this.#emit(this.#encode(text));
     }
     // The sink (or the compressor) is done with the shared buffer once this settles.
     await this.#writes;
@@ -194,6 +217,12 @@ export class FileWriter {
       const why = closeError !== undefined ? errorMessage(closeError) : this.#lastError;
       throw new SpateError("io", `could not finish writing "${this.path}": ${why}`);
     }
+  }
+
+  #emit(bytes: Uint8Array): Promise<void> {
+    if (this.#gzip) return this.#compress(bytes);
+    this.#queue(bytes);
+    return Promise.resolve();
   }
 
   #compress(bytes: Uint8Array): Promise<void> {

@@ -26,7 +26,8 @@ import type { TagSet } from "../metrics/tags.ts";
 import { csvField, formatFixed6, LocalTimeFormatter } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
-import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
+import { PeriodicFlusher } from "./helpers.ts";
+import { ByteSink } from "./_byte_sink.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
 
 /** The six `timeFormat` values (outputs-files.md §3.5). */
@@ -201,13 +202,19 @@ function unixMicros(t: number): number {
 /** Tag-set cache bound: beyond this many distinct tag sets, the cache starts over. */
 const maxCachedTagSets = 100_000;
 /** Samples encoded per write: ~1–2 MB of text, and a yield to the event loop between. */
-const samplesPerChunk = 10_000;
 /**
  * Buffered samples that trigger a flush before the period ends: at high sample rates a whole
  * period's worth would otherwise sit in memory, and could overflow the buffer while the
  * previous flush is still writing.
  */
-const earlyFlushSamples = 100_000;
+/** Rows waiting beyond this many bytes trigger an early write. */
+const earlyFlushBytes = 16 << 20;
+/** Rows waiting beyond this many bytes (the file can't keep up): later batches are dropped. */
+const maxPendingBytes = 256 << 20;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 /**
  * Encodes samples as k6 CSV rows. Exposed for the benchmark and tests; the output uses it.
@@ -224,10 +231,10 @@ export class CsvEncoder {
   readonly #tagColumns: readonly string[];
   readonly #tagColumnSet: ReadonlySet<string>;
   readonly #time: TimeEncoder;
-  readonly #metricPrefix = new Map<Metric, string>();
-  #tagFragment = new Map<TagSet, string>();
+  readonly #metricPrefix = new Map<Metric, Uint8Array>();
+  #tagFragment = new Map<TagSet, Uint8Array>();
   #lastMetadata: Readonly<Record<string, string>> | undefined;
-  #lastMetadataText = "";
+  #lastMetadataBytes = new Uint8Array(0);
 
   constructor(systemTags: Iterable<string>, timeFormat: CsvTimeFormat) {
     this.columns = csvColumns(systemTags);
@@ -241,26 +248,41 @@ export class CsvEncoder {
     return this.columns.map(csvField).join(",") + "\n";
   }
 
-  /** Rows for `samples[from..to)`. */
+  /** Rows for `samples[from..to)` as text (the byte path, decoded; used by tests and tools). */
   encode(samples: readonly Sample[], from: number, to: number): string {
-    let out = "";
+    const sink = new ByteSink(1024);
+    this.encodeTo(samples, from, to, sink);
+    return textDecoder.decode(sink.take());
+  }
+
+  /**
+   * Appends the rows for `samples[from..to)` to `sink` as UTF-8 bytes. This is the hot path:
+   * metric prefixes and tag-column fragments are cached as bytes per Metric and TagSet, and
+   * the variable parts (time, value) are ASCII written byte by byte, so rows never become JS
+   * strings and nothing is left for the GC but the byte buffer itself.
+   */
+  encodeTo(samples: readonly Sample[], from: number, to: number, sink: ByteSink): void {
     for (let i = from; i < to; i++) {
       const s = samples[i];
       let prefix = this.#metricPrefix.get(s.metric);
       if (prefix === undefined) {
-        prefix = csvField(s.metric.name) + ",";
+        prefix = textEncoder.encode(csvField(s.metric.name) + ",");
         this.#metricPrefix.set(s.metric, prefix);
       }
       let tags = this.#tagFragment.get(s.tags);
       if (tags === undefined) tags = this.#encodeTags(s.tags);
-      out += prefix + this.#time(s.time) + "," + formatFixed6(s.value) + tags +
-        (s.metadata === undefined ? "\n" : this.#encodeMetadata(s.metadata) + "\n");
+      sink.bytes(prefix);
+      sink.ascii(this.#time(s.time));
+      sink.byte(COMMA);
+      sink.ascii(formatFixed6(s.value));
+      sink.bytes(tags);
+      if (s.metadata !== undefined) sink.bytes(this.#encodeMetadata(s.metadata));
+      sink.byte(NEWLINE);
     }
-    return out;
   }
 
   // ",<tag columns...>,<extra_tags>," — everything between the value and the metadata.
-  #encodeTags(set: TagSet): string {
+  #encodeTags(set: TagSet): Uint8Array {
     const tags = set.tags;
     let text = "";
     for (const column of this.#tagColumns) {
@@ -273,22 +295,22 @@ export class CsvEncoder {
       extra += (extra === "" ? "" : "&") + key + "=" + tags[key];
     }
     text += "," + csvField(extra) + ",";
+    const bytes = textEncoder.encode(text);
     if (this.#tagFragment.size >= maxCachedTagSets) this.#tagFragment = new Map();
-    this.#tagFragment.set(set, text);
-    return text;
+    this.#tagFragment.set(set, bytes);
+    return bytes;
   }
 
-  #encodeMetadata(metadata: Readonly<Record<string, string>>): string {
-    if (metadata === this.#lastMetadata) return this.#lastMetadataText;
+  #encodeMetadata(metadata: Readonly<Record<string, string>>): Uint8Array {
+    if (metadata === this.#lastMetadata) return this.#lastMetadataBytes;
     let text = "";
     for (const key in metadata) {
       if (this.#tagColumnSet.has(key)) continue;
       text += (text === "" ? "" : "&") + key + "=" + metadata[key];
     }
-    text = csvField(text);
     this.#lastMetadata = metadata;
-    this.#lastMetadataText = text;
-    return text;
+    this.#lastMetadataBytes = textEncoder.encode(csvField(text));
+    return this.#lastMetadataBytes;
   }
 }
 
@@ -297,8 +319,12 @@ export class CsvOutput implements Output {
   readonly config: CsvConfig;
   readonly #params: OutputParams;
   readonly #logger: Logger;
-  readonly #buffer: SampleBuffer;
   readonly #encoder: CsvEncoder;
+  /** Rows encoded as they arrive, written out every saveInterval. */
+  #pending = new ByteSink(1 << 20);
+  #pendingSamples = 0;
+  #dropped = 0;
+  #warnedFull = false;
   #writer?: FileWriter;
   #flusher?: PeriodicFlusher;
   #lost = 0;
@@ -307,7 +333,6 @@ export class CsvOutput implements Output {
     this.#params = params;
     this.config = config;
     this.#logger = params.logger.with({ output: "csv", filename: config.fileName });
-    this.#buffer = new SampleBuffer({ logger: this.#logger, name: "csv" });
     this.#encoder = new CsvEncoder(enabledSystemTags(params.options), config.timeFormat);
   }
 
@@ -346,9 +371,28 @@ export class CsvOutput implements Output {
     }
   }
 
+  /**
+   * Encodes the batch at once instead of keeping the Sample objects until the next save:
+   * a second of samples held as objects survived the young-generation GC and cost more than
+   * encoding them (deno task bench). Memory stays bounded: past {@link maxPendingBytes} the
+   * batch is dropped and counted.
+   */
   addMetricSamples(samples: readonly Sample[]): void {
-    this.#buffer.add(samples);
-    if (this.#buffer.length >= earlyFlushSamples) this.#flusher?.requestFlush();
+    if (samples.length === 0) return;
+    if (this.#pending.length >= maxPendingBytes) {
+      this.#dropped += samples.length;
+      if (!this.#warnedFull) {
+        this.#warnedFull = true;
+        this.#logger.warn(
+          `csv: ${maxPendingBytes >> 20} MiB of rows are waiting to be written; ` +
+            "dropping samples until the file catches up",
+        );
+      }
+      return;
+    }
+    this.#encoder.encodeTo(samples, 0, samples.length, this.#pending);
+    this.#pendingSamples += samples.length;
+    if (this.#pending.length >= earlyFlushBytes) this.#flusher?.requestFlush();
   }
 
   async stop(_testError?: TestRunError | null): Promise<void> {
@@ -360,7 +404,7 @@ export class CsvOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#buffer.dropped + this.#lost;
+    const dropped = this.#dropped + this.#lost;
     const errors = this.#writer?.errors;
     if (errors && errors.count > 0) {
       return {
@@ -374,13 +418,11 @@ export class CsvOutput implements Output {
 
   async #flush(): Promise<void> {
     const writer = this.#writer;
-    if (!writer) return;
-    const samples = this.#buffer.drain();
-    for (let from = 0; from < samples.length; from += samplesPerChunk) {
-      const to = Math.min(from + samplesPerChunk, samples.length);
-      writer.append(this.#encoder.encode(samples, from, to));
-      if (!(await writer.flush())) this.#lost += to - from;
-    }
+    if (!writer || this.#pending.length === 0) return;
+    const count = this.#pendingSamples;
+    writer.appendBytes(this.#pending.take());
+    this.#pendingSamples = 0;
+    if (!(await writer.flush())) this.#lost += count;
   }
 }
 
