@@ -15,7 +15,7 @@
 
 /** Growable byte buffer; `take()` hands the bytes over and starts a fresh buffer. */
 export class ByteSink {
-  #buf: Uint8Array;
+  #buf: Uint8Array<ArrayBuffer>;
   #length = 0;
   readonly #initial: number;
 
@@ -57,7 +57,7 @@ export class ByteSink {
    * Returns the bytes written so far and starts a new buffer (the returned view stays valid:
    * its memory is never reused).
    */
-  take(): Uint8Array {
+  take(): Uint8Array<ArrayBuffer> {
     const out = this.#buf.subarray(0, this.#length);
     this.#buf = new Uint8Array(Math.max(this.#initial, Math.min(this.#buf.length, 64 << 20)));
     this.#length = 0;

@@ -27,6 +27,7 @@ import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
+import { ByteSink } from "./_byte_sink.ts";
 import {
   jsonObject,
   maskCredentials,
@@ -320,6 +321,8 @@ export class LineEncoder {
   readonly #precision: string;
   readonly #tagCache = new WeakMap<TagSet, TagParts>();
   readonly #measurements = new Map<Metric, string>();
+  readonly #measurementBytes = new Map<Metric, Uint8Array>();
+  readonly #byteParts = new WeakMap<TagSet, { head: Uint8Array; tail: Uint8Array }>();
 
   constructor(tagsAsFields: ReadonlyMap<string, FieldType>, precision: string) {
     this.#asFields = tagsAsFields;
@@ -338,6 +341,37 @@ export class LineEncoder {
     const parts = this.#parts(sample.tags);
     return m + parts.tags + " " + parts.before + "value=" + formatFloat(v) + parts.after + " " +
       this.timestamp(sample.time);
+  }
+
+  /**
+   * Appends one line and its newline to `sink` as UTF-8 bytes; false (nothing written) for
+   * NaN/±Inf. The hot path of the HTTP writer: measurement and tag/field text are cached as
+   * bytes, the value and timestamp are ASCII, so lines never become JS strings.
+   */
+  lineTo(sample: Sample, sink: ByteSink): boolean {
+    const v = sample.value;
+    if (!Number.isFinite(v)) return false;
+    let m = this.#measurementBytes.get(sample.metric);
+    if (m === undefined) {
+      m = textEncoder.encode(escapeMeasurement(sample.metric.name));
+      this.#measurementBytes.set(sample.metric, m);
+    }
+    let parts = this.#byteParts.get(sample.tags);
+    if (parts === undefined) {
+      const p = this.#parts(sample.tags);
+      parts = {
+        head: textEncoder.encode(p.tags + " " + p.before + "value="),
+        tail: textEncoder.encode(p.after + " "),
+      };
+      this.#byteParts.set(sample.tags, parts);
+    }
+    sink.bytes(m);
+    sink.bytes(parts.head);
+    sink.ascii(formatFloat(v));
+    sink.bytes(parts.tail);
+    sink.ascii(this.timestamp(sample.time));
+    sink.byte(0x0a);
+    return true;
   }
 
   #parts(set: TagSet): TagParts {
@@ -392,6 +426,13 @@ class InfluxOutput implements Output {
   readonly #cfg: InfluxConfig;
   readonly #encoder: LineEncoder;
   readonly #buffer = new SampleBuffer();
+  /** HTTP mode: lines encoded as batches arrive, cut into request bodies. */
+  #pending = new ByteSink(1 << 20);
+  #pendingLines = 0;
+  #bodies: Array<{ body: Uint8Array<ArrayBuffer>; lines: number }> = [];
+  #queuedBytes = 0;
+  #skipped = 0;
+  #dropped = 0;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #headers: Record<string, string>;
   #flusher: PeriodicFlusher | undefined;
@@ -483,8 +524,37 @@ class InfluxOutput implements Output {
     }
   }
 
+  /**
+   * UDP mode buffers samples; HTTP mode encodes each batch to line-protocol bytes at once:
+   * holding a second of Sample objects and building line strings cost more in GC than the
+   * encoding itself (deno task bench). Memory is bounded by {@link maxQueuedBytes}.
+   */
   addMetricSamples(samples: readonly Sample[]): void {
-    if (samples.length > 0) this.#buffer.add(samples);
+    if (samples.length === 0) return;
+    if (this.#udp) {
+      this.#buffer.add(samples);
+      return;
+    }
+    if (this.#queuedBytes + this.#pending.length >= maxQueuedBytes) {
+      this.#dropped += samples.length;
+      return;
+    }
+    const enc = this.#encoder;
+    for (let i = 0; i < samples.length; i++) {
+      if (!enc.lineTo(samples[i], this.#pending)) {
+        this.#skipped++;
+        continue;
+      }
+      if (++this.#pendingLines >= MAX_LINES_PER_WRITE) this.#cutBody();
+    }
+  }
+
+  #cutBody(): void {
+    if (this.#pendingLines === 0) return;
+    const body = this.#pending.take();
+    this.#bodies.push({ body, lines: this.#pendingLines });
+    this.#queuedBytes += body.length;
+    this.#pendingLines = 0;
   }
 
   #encode(samples: readonly Sample[]): { lines: string[]; skipped: number } {
@@ -499,33 +569,43 @@ class InfluxOutput implements Output {
   }
 
   async #flush(): Promise<void> {
+    if (!this.#udp) return this.#flushBodies();
     const samples = this.#buffer.drain();
     if (samples.length === 0) return;
     const { lines, skipped } = this.#encode(samples);
     if (skipped > 0) {
-      // k6 drops the whole batch on a NaN/Inf value; only the offending samples are dropped.
       this.#failed += skipped;
       this.#params.logger.warn(`influxdb: dropped ${skipped} samples with NaN or infinite values`);
     }
-    if (lines.length === 0) return;
-    if (this.#udp) return this.#sendUdp(lines);
-    // k6 sends one request per flush; a busy test then exceeds InfluxDB's default 25 MB body
-    // limit (measured: 100k samples ≈ 20 MB → HTTP 413, whole batch lost). Requests are
-    // split at MAX_LINES_PER_WRITE, InfluxDB's own recommended batch size range.
-    for (let i = 0; i < lines.length; i += MAX_LINES_PER_WRITE) {
-      const chunk = lines.length <= MAX_LINES_PER_WRITE
-        ? lines
-        : lines.slice(i, i + MAX_LINES_PER_WRITE);
+    if (lines.length > 0) await this.#sendUdp(lines);
+  }
+
+  async #flushBodies(): Promise<void> {
+    this.#cutBody();
+    if (this.#skipped > 0) {
+      // k6 drops the whole batch on a NaN/Inf value; only the offending samples are dropped.
+      this.#failed += this.#skipped;
+      this.#params.logger.warn(
+        `influxdb: dropped ${this.#skipped} samples with NaN or infinite values`,
+      );
+      this.#skipped = 0;
+    }
+    const bodies = this.#bodies;
+    this.#bodies = [];
+    for (const { body, lines } of bodies) {
       // At most concurrentWrites in flight: when full, the flush waits for a slot (as k6).
       while (this.#inFlight.size >= this.#cfg.concurrentWrites) {
         await Promise.race(this.#inFlight);
       }
-      const write = this.#write(chunk).finally(() => this.#inFlight.delete(write));
+      const write = this.#write(body, lines).finally(() => {
+        this.#inFlight.delete(write);
+        this.#queuedBytes -= body.length;
+      });
       this.#inFlight.add(write);
     }
   }
 
-  async #write(lines: string[]): Promise<void> {
+  async #write(body: Uint8Array<ArrayBuffer>, lineCount: number): Promise<void> {
     const cfg = this.#cfg;
     const q = new URLSearchParams({
       consistency: cfg.consistency,
@@ -540,7 +620,7 @@ class InfluxOutput implements Output {
       const res = await fetch(`${cfg.addr}/write?${q}`, {
         method: "POST",
         headers: this.#headers,
-        body: lines.join("\n") + "\n",
+        body,
         client: this.#client,
         // k6 sets no timeout; a bound keeps stop() from hanging on a server that stopped
         // answering without closing the connection.
@@ -559,7 +639,7 @@ class InfluxOutput implements Output {
       );
     }
     if (error !== "") {
-      this.#failed += lines.length;
+      this.#failed += lineCount;
       this.#failedWrites++;
       this.#lastError = this.#safe(error);
       const hint = /unauthorized access/i.test(error)
@@ -611,12 +691,16 @@ class InfluxOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#failed + this.#buffer.dropped;
+    const dropped = this.#failed + this.#buffer.dropped + this.#dropped;
     if (dropped === 0) return { droppedSamples: 0 };
     const writes = this.#failedWrites > 0 ? `${this.#failedWrites} writes failed: ` : "";
     return { droppedSamples: dropped, note: `${writes}${this.#lastError}` };
   }
 }
+
+/** Encoded lines waiting to be written beyond this many bytes: later batches are dropped. */
+const maxQueuedBytes = 256 << 20;
+const textEncoder = new TextEncoder();
 
 /** The `influxdb` output factory. */
 const influxdbOutput: OutputFactory = (params) => new InfluxOutput(params, influxConfig(params));
