@@ -53,6 +53,16 @@ export class ByteSink {
     this.#length = at;
   }
 
+  /** The bytes written so far, without handing them over (valid until the next write). */
+  view(): Uint8Array<ArrayBuffer> {
+    return this.#buf.subarray(0, this.#length);
+  }
+
+  /** Forgets what was written, keeping the buffer for reuse. */
+  clear(): void {
+    this.#length = 0;
+  }
+
   /**
    * Returns the bytes written so far and starts a new buffer (the returned view stays valid:
    * its memory is never reused).

@@ -25,10 +25,12 @@ import dgram from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { Buffer } from "node:buffer";
 import { errorMessage, invalidConfig, SpateError } from "../errors.ts";
+import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
-import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
+import { PeriodicFlusher } from "./helpers.ts";
+import { ByteSink } from "./_byte_sink.ts";
 import {
   jsonObject,
   readBool,
@@ -51,6 +53,9 @@ export interface StatsdConfig {
 
 /** The datagram size cap of the StatsD client k6 used (fits a 1500-byte MTU). */
 export const MAX_DATAGRAM_BYTES = 1432;
+/** Lines waiting to be sent beyond this: later batches are dropped and counted. */
+const maxQueuedLines = 2_000_000;
+const utf8 = new TextEncoder();
 
 /**
  * Builds the config for `statsd` (or the `datadog` alias when `outputType` is "datadog").
@@ -139,6 +144,11 @@ export class StatsdEncoder {
   readonly #blocked: Set<string>;
   // Tag sets are interned, so the rendered `|#...` suffix is computed once per tag set.
   readonly #tagCache = new WeakMap<TagSet, string>();
+  // The byte path's caches: `<namespace><name>:` per metric, `|<type><tags>` per type and tag
+  // set, and the `check.<name>.pass:`/`.fail:` prefixes per tag set.
+  readonly #prefixBytes = new Map<Metric, Uint8Array>();
+  readonly #suffixBytes = new Map<string, WeakMap<TagSet, Uint8Array>>();
+  readonly #checkBytes = new WeakMap<TagSet, [Uint8Array, Uint8Array]>();
 
   constructor(cfg: Pick<StatsdConfig, "namespace" | "enableTags" | "tagBlocklist">) {
     this.#namespace = cfg.namespace;
@@ -180,6 +190,68 @@ export class StatsdEncoder {
     }
     const line = this.#namespace + name + ":" + value + "|" + type;
     return this.#enableTags ? line + this.#tags(sample.tags) : line;
+  }
+
+  /**
+   * Appends the line for one sample to `sink` as bytes (no newline): the same text as
+   * {@link StatsdEncoder.line}, without building strings per sample.
+   */
+  lineTo(sample: Sample, sink: ByteSink): void {
+    const metric = sample.metric;
+    const v = sample.value;
+    switch (metric.type) {
+      case "counter":
+        sink.bytes(this.#prefix(metric));
+        sink.ascii(truncInt(v));
+        sink.bytes(this.#suffix("c", sample.tags));
+        return;
+      case "gauge":
+      case "trend":
+        sink.bytes(this.#prefix(metric));
+        sink.ascii(v.toFixed(6));
+        sink.bytes(this.#suffix(metric.type === "gauge" ? "g" : "ms", sample.tags));
+        return;
+      default: {
+        if (sample.tags.tags.check !== undefined) {
+          sink.bytes(this.#checkPrefix(sample.tags)[v !== 0 ? 0 : 1]);
+          sink.byte(0x31); // "1"
+        } else {
+          sink.bytes(this.#prefix(metric));
+          sink.ascii(truncInt(v));
+        }
+        sink.bytes(this.#suffix("c", sample.tags));
+      }
+    }
+  }
+
+  #prefix(metric: Metric): Uint8Array {
+    let b = this.#prefixBytes.get(metric);
+    if (b === undefined) {
+      b = utf8.encode(this.#namespace + metric.name + ":");
+      this.#prefixBytes.set(metric, b);
+    }
+    return b;
+  }
+
+  #suffix(type: string, set: TagSet): Uint8Array {
+    let byTags = this.#suffixBytes.get(type);
+    if (byTags === undefined) this.#suffixBytes.set(type, byTags = new WeakMap());
+    let b = byTags.get(set);
+    if (b === undefined) {
+      b = utf8.encode("|" + type + (this.#enableTags ? this.#tags(set) : ""));
+      byTags.set(set, b);
+    }
+    return b;
+  }
+
+  #checkPrefix(set: TagSet): [Uint8Array, Uint8Array] {
+    let b = this.#checkBytes.get(set);
+    if (b === undefined) {
+      const base = this.#namespace + "check." + safeName(set.tags.check!);
+      b = [utf8.encode(base + ".pass:"), utf8.encode(base + ".fail:")];
+      this.#checkBytes.set(set, b);
+    }
+    return b;
   }
 
   #tags(set: TagSet): string {
@@ -258,7 +330,14 @@ class StatsdOutput implements Output {
   readonly #params: OutputParams;
   readonly #cfg: StatsdConfig;
   readonly #encoder: StatsdEncoder;
-  readonly #buffer = new SampleBuffer();
+  /** Datagram payloads packed as batches arrive: bytes, and [start, end, lines] per datagram. */
+  #out = new ByteSink(1 << 20);
+  #marks: Array<[number, number, number]> = [];
+  readonly #line = new ByteSink(512);
+  #start = 0;
+  #lines = 0;
+  #queuedLines = 0;
+  #dropped = 0;
   #flusher: PeriodicFlusher | undefined;
   #socket: dgram.Socket | undefined;
   #host = "";
@@ -315,25 +394,64 @@ class StatsdOutput implements Output {
     });
   }
 
+  /**
+   * Packs each batch into datagram payloads at once, as bytes (the same datagrams as
+   * {@link packDatagrams}): holding a second of Sample objects and building a string per line
+   * cost more than sending (deno task bench). Bounded by {@link maxQueuedLines}.
+   */
   addMetricSamples(samples: readonly Sample[]): void {
-    if (samples.length > 0) this.#buffer.add(samples);
+    if (samples.length === 0) return;
+    if (this.#queuedLines >= maxQueuedLines) {
+      this.#dropped += samples.length;
+      return;
+    }
+    const out = this.#out;
+    const line = this.#line;
+    const maxLines = this.#cfg.bufferSize;
+    for (let i = 0; i < samples.length; i++) {
+      line.clear();
+      this.#encoder.lineTo(samples[i], line);
+      const bytes = line.view();
+      if (
+        this.#lines > 0 &&
+        (this.#lines >= maxLines ||
+          out.length - this.#start + 1 + bytes.length > MAX_DATAGRAM_BYTES)
+      ) {
+        this.#cut();
+      }
+      if (this.#lines > 0) out.byte(0x0a);
+      out.bytes(bytes);
+      this.#lines++;
+    }
+    this.#queuedLines += samples.length;
+  }
+
+  #cut(): void {
+    if (this.#lines === 0) return;
+    this.#marks.push([this.#start, this.#out.length, this.#lines]);
+    this.#start = this.#out.length;
+    this.#lines = 0;
   }
 
   async #flush(): Promise<void> {
-    const samples = this.#buffer.drain();
-    if (samples.length === 0 || !this.#socket) return;
-    const lines = new Array<string>(samples.length);
-    for (let i = 0; i < samples.length; i++) lines[i] = this.#encoder.line(samples[i]);
-    const datagrams = packDatagrams(lines, this.#cfg.bufferSize, MAX_DATAGRAM_BYTES);
+    this.#cut();
+    const marks = this.#marks;
+    if (marks.length === 0 || !this.#socket) return;
+    const bytes = this.#out.take();
+    this.#marks = [];
+    this.#start = 0;
+    const total = this.#queuedLines;
+    this.#queuedLines = 0;
     const socket = this.#socket;
     let failed = 0;
     // One datagram after the other: gauges are last-write-wins on the server, so sending in
     // parallel could let an older value arrive last.
-    for (const d of datagrams) {
+    for (const [start, end, lines] of marks) {
       await new Promise<void>((resolve) => {
-        socket.send(Buffer.from(d.payload), this.#port, this.#host, (err) => {
+        const payload = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
+        socket.send(payload, this.#port, this.#host, (err) => {
           if (err) {
-            failed += d.lines;
+            failed += lines;
             this.#lastError = errorMessage(err);
           }
           resolve();
@@ -343,7 +461,7 @@ class StatsdOutput implements Output {
     if (failed > 0) {
       this.#failed += failed;
       this.#params.logger.warn(
-        `Couldn't send ${failed} out of ${samples.length} metrics`,
+        `Couldn't send ${failed} out of ${total} metrics`,
         { output: this.#params.outputType, error: this.#lastError },
       );
     }
@@ -361,7 +479,7 @@ class StatsdOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#failed + this.#buffer.dropped;
+    const dropped = this.#failed + this.#dropped;
     return dropped > 0 && this.#lastError
       ? { droppedSamples: dropped, note: this.#lastError }
       : { droppedSamples: dropped };
