@@ -31,7 +31,10 @@ import type { Sample } from "../metrics/sample.ts";
 import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
-import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
+import { PeriodicFlusher } from "./helpers.ts";
+import { ByteSink } from "./_byte_sink.ts";
+import { Buffer } from "node:buffer";
+import type { Metric } from "../metrics/metric.ts";
 import { jsonObject, maskCredentials, readDurationMs, readString } from "./_service_config.ts";
 
 /** TimescaleDB output options. */
@@ -121,6 +124,48 @@ export class CopyEncoder {
   #second = NaN;
   #secondText = "";
 
+  readonly #metricBytes = new Map<Metric, Uint8Array>();
+  readonly #tagBytes = new WeakMap<TagSet, Uint8Array>();
+
+  /**
+   * Appends one COPY row (newline included) to `sink` as bytes: the same text as
+   * {@link CopyEncoder.row}, with the metric and tag columns cached as bytes.
+   */
+  rowTo(sample: Sample, sink: ByteSink): void {
+    const { seconds, nanos } = sampleTimeParts(sample.time);
+    if (seconds !== this.#second) {
+      this.#second = seconds;
+      this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
+    }
+    let metric = this.#metricBytes.get(sample.metric);
+    if (metric === undefined) {
+      metric = utf8.encode("Z\t" + sample.metric.name + "\t");
+      this.#metricBytes.set(sample.metric, metric);
+    }
+    let tags = this.#tagBytes.get(sample.tags);
+    if (tags === undefined) {
+      tags = utf8.encode("\t" + this.#tagText(sample.tags) + "\n");
+      this.#tagBytes.set(sample.tags, tags);
+    }
+    sink.ascii(this.#secondText);
+    sink.byte(0x2e); // "."
+    sink.ascii(String(nanos / 1000).padStart(6, "0"));
+    sink.bytes(metric);
+    sink.ascii(String(sample.value));
+    sink.bytes(tags);
+  }
+
+  #tagText(set: TagSet): string {
+    let tags = this.#tags.get(set);
+    if (tags === undefined) {
+      // jsonb rejects \u0000; in COPY text format a backslash must be doubled. JSON.stringify
+      // already escapes tabs and newlines, so no raw delimiter can appear.
+      tags = JSON.stringify(set.tags).replaceAll("\\u0000", "").replaceAll("\\", "\\\\");
+      this.#tags.set(set, tags);
+    }
+    return tags;
+  }
+
   /** One COPY row, newline included. */
   row(sample: Sample): string {
     const { seconds, nanos } = sampleTimeParts(sample.time);
@@ -128,13 +173,7 @@ export class CopyEncoder {
       this.#second = seconds;
       this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
     }
-    let tags = this.#tags.get(sample.tags);
-    if (tags === undefined) {
-      // jsonb rejects \u0000; in COPY text format a backslash must be doubled. JSON.stringify
-      // already escapes tabs and newlines, so no raw delimiter can appear.
-      tags = JSON.stringify(sample.tags.tags).replaceAll("\\u0000", "").replaceAll("\\", "\\\\");
-      this.#tags.set(sample.tags, tags);
-    }
+    const tags = this.#tagText(sample.tags);
     const micros = String(nanos / 1000).padStart(6, "0");
     return this.#secondText + "." + micros + "Z\t" + sample.metric.name + "\t" +
       String(sample.value) + "\t" + tags + "\n";
@@ -148,11 +187,18 @@ interface StoredThreshold {
 
 const PG_INVALID_CATALOG = "3D000";
 
+/** Rows waiting beyond this many bytes: later batches are dropped and counted. */
+const maxPendingBytes = 256 << 20;
+const utf8 = new TextEncoder();
+
 class TimescaleOutput implements Output {
   readonly #params: OutputParams;
   readonly #cfg: TimescaleConfig;
-  readonly #buffer = new SampleBuffer();
   readonly #encoder = new CopyEncoder();
+  /** COPY rows encoded as batches arrive (holding Sample objects for a second cost more). */
+  #pending = new ByteSink(1 << 20);
+  #pendingCount = 0;
+  #dropped = 0;
   #sql: postgres.Sql | undefined;
   #flusher: PeriodicFlusher | undefined;
   #thresholds: ReadonlyMap<string, readonly Threshold[]> = new Map();
@@ -282,7 +328,13 @@ class TimescaleOutput implements Output {
   }
 
   addMetricSamples(samples: readonly Sample[]): void {
-    if (samples.length > 0) this.#buffer.add(samples);
+    if (samples.length === 0) return;
+    if (this.#pending.length >= maxPendingBytes) {
+      this.#dropped += samples.length;
+      return;
+    }
+    for (let i = 0; i < samples.length; i++) this.#encoder.rowTo(samples[i], this.#pending);
+    this.#pendingCount += samples.length;
   }
 
   /** Bounds every database round trip so a silent server can't hold stop() forever. */
@@ -298,15 +350,17 @@ class TimescaleOutput implements Output {
   async #flush(): Promise<void> {
     const sql = this.#sql;
     if (!sql) return;
-    const samples = this.#buffer.drain();
-    if (samples.length > 0) {
+    const count = this.#pendingCount;
+    if (count > 0) {
+      const rows = this.#pending.take();
+      this.#pendingCount = 0;
       try {
-        await this.#deadline(this.#copy(sql, samples));
+        await this.#deadline(this.#copy(sql, rows));
       } catch (err) {
-        this.#failed += samples.length;
+        this.#failed += count;
         this.#failedFlushes++;
         this.#lastError = this.#safe(errorMessage(err));
-        this.#params.logger.error(`timescaledb: couldn't write ${samples.length} samples`, {
+        this.#params.logger.error(`timescaledb: couldn't write ${count} samples`, {
           error: this.#lastError,
         });
       }
@@ -329,24 +383,20 @@ class TimescaleOutput implements Output {
     }
   }
 
-  async #copy(sql: postgres.Sql, samples: readonly Sample[]): Promise<void> {
+  async #copy(sql: postgres.Sql, rows: Uint8Array): Promise<void> {
     const stream = await sql`COPY samples (ts, metric, value, tags) FROM STDIN`.writable();
     const done = new Promise<void>((resolve, reject) => {
       stream.on("finish", () => resolve());
       stream.on("error", reject);
     });
     // Chunks of ~64 KiB with back-pressure: one huge write stalls the driver's socket.
-    let chunk = "";
-    for (let i = 0; i < samples.length; i++) {
-      chunk += this.#encoder.row(samples[i]);
-      if (chunk.length >= 65536) {
-        if (!stream.write(chunk)) {
-          await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
-        }
-        chunk = "";
+    for (let at = 0; at < rows.length; at += 65536) {
+      const end = Math.min(at + 65536, rows.length);
+      const chunk = Buffer.from(rows.buffer, rows.byteOffset + at, end - at);
+      if (!stream.write(chunk)) {
+        await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
       }
     }
-    if (chunk !== "") stream.write(chunk);
     stream.end();
     await done;
   }
@@ -363,7 +413,7 @@ class TimescaleOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#failed + this.#buffer.dropped;
+    const dropped = this.#failed + this.#dropped;
     if (dropped === 0) return { droppedSamples: 0 };
     return {
       droppedSamples: dropped,
