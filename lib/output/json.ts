@@ -24,7 +24,8 @@ import type { TagSet } from "../metrics/tags.ts";
 import { formatJSONNumber, jsonString, LocalTimeFormatter } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, submetricsEnabled } from "./_options.ts";
-import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
+import { PeriodicFlusher } from "./helpers.ts";
+import { ByteSink } from "./_byte_sink.ts";
 import type {
   Output,
   OutputFactory,
@@ -37,13 +38,19 @@ import type {
 /** k6's fixed JSON flush period. */
 const flushPeriodMs = 200;
 const maxCachedTagSets = 100_000;
-const samplesPerChunk = 10_000;
 /**
  * Buffered samples that trigger a flush before the period ends: at high sample rates a whole
  * period's worth would otherwise sit in memory, and could overflow the buffer while the
  * previous flush is still writing.
  */
-const earlyFlushSamples = 100_000;
+/** Lines waiting beyond this many bytes trigger an early write. */
+const earlyFlushBytes = 16 << 20;
+/** Lines waiting beyond this many bytes (the file can't keep up): later batches are dropped. */
+const maxPendingBytes = 256 << 20;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const VALUE_KEY = utf8.encode('","value":');
+const LINE_END = utf8.encode("}}\n");
 
 /** One submetric as the `Metric` line lists it. */
 export interface JsonSubmetric {
@@ -116,12 +123,12 @@ function thresholdJSON(t: Threshold): string {
 export class JsonEncoder {
   readonly #thresholds: ReadonlyMap<string, readonly Threshold[]>;
   readonly #submetrics = new Map<string, JsonSubmetric[]>();
-  readonly #pointPrefix = new Map<Metric, string>();
+  readonly #pointPrefix = new Map<Metric, Uint8Array>();
   readonly #declared = new Set<string>();
   readonly #time = new LocalTimeFormatter();
-  #tagFragment = new Map<TagSet, string>();
+  #tagFragment = new Map<TagSet, Uint8Array>();
   #lastMetadata: Readonly<Record<string, string>> | undefined;
-  #lastMetadataText = "";
+  #lastMetadataBytes = new Uint8Array(0);
   /** Samples skipped because their value has no JSON form (NaN, ±Inf). */
   skipped = 0;
 
@@ -166,16 +173,28 @@ export class JsonEncoder {
 
   /** `Metric` lines (first time a metric is seen) and `Point` lines for `samples[from..to)`. */
   encode(samples: readonly Sample[], from: number, to: number): string {
-    let out = "";
+    const sink = new ByteSink(1024);
+    this.encodeTo(samples, from, to, sink);
+    return utf8Decoder.decode(sink.take());
+  }
+
+  /**
+   * Appends the lines for `samples[from..to)` to `sink` as UTF-8 bytes: the per-metric prefix
+   * and per-tag-set `"tags"` object are cached as bytes, time and value are ASCII, so Point
+   * lines never become JS strings (the output's hot path).
+   */
+  encodeTo(samples: readonly Sample[], from: number, to: number, sink: ByteSink): void {
     for (let i = from; i < to; i++) {
       const s = samples[i];
       let prefix = this.#pointPrefix.get(s.metric);
       if (prefix === undefined) {
-        prefix = `{"metric":${jsonString(s.metric.name)},"type":"Point","data":{"time":"`;
+        prefix = utf8.encode(
+          `{"metric":${jsonString(s.metric.name)},"type":"Point","data":{"time":"`,
+        );
         this.#pointPrefix.set(s.metric, prefix);
         if (!this.#declared.has(s.metric.name)) {
           this.#declared.add(s.metric.name);
-          out += this.metricLine(s.metric);
+          sink.bytes(utf8.encode(this.metricLine(s.metric)));
         }
       }
       const value = formatJSONNumber(s.value);
@@ -185,26 +204,30 @@ export class JsonEncoder {
       }
       let tags = this.#tagFragment.get(s.tags);
       if (tags === undefined) tags = this.#encodeTags(s.tags);
-      out += prefix + this.#time.rfc3339Nano(s.time) + '","value":' + value + tags +
-        (s.metadata === undefined ? "}}\n" : this.#encodeMetadata(s.metadata) + "}}\n");
+      sink.bytes(prefix);
+      sink.ascii(this.#time.rfc3339Nano(s.time));
+      sink.bytes(VALUE_KEY);
+      sink.ascii(value);
+      sink.bytes(tags);
+      if (s.metadata !== undefined) sink.bytes(this.#encodeMetadata(s.metadata));
+      sink.bytes(LINE_END);
     }
-    return out;
   }
 
-  #encodeTags(set: TagSet): string {
-    const text = ',"tags":' + tagsObject(set.tags);
+  #encodeTags(set: TagSet): Uint8Array {
+    const bytes = utf8.encode(',"tags":' + tagsObject(set.tags));
     if (this.#tagFragment.size >= maxCachedTagSets) this.#tagFragment = new Map();
-    this.#tagFragment.set(set, text);
-    return text;
+    this.#tagFragment.set(set, bytes);
+    return bytes;
   }
 
-  #encodeMetadata(metadata: Readonly<Record<string, string>>): string {
-    if (metadata === this.#lastMetadata) return this.#lastMetadataText;
+  #encodeMetadata(metadata: Readonly<Record<string, string>>): Uint8Array {
+    if (metadata === this.#lastMetadata) return this.#lastMetadataBytes;
     // k6 omits empty metadata too (its encoder skips an empty map).
     const text = Object.keys(metadata).length === 0 ? "" : ',"metadata":' + tagsObject(metadata);
     this.#lastMetadata = metadata;
-    this.#lastMetadataText = text;
-    return text;
+    this.#lastMetadataBytes = utf8.encode(text);
+    return this.#lastMetadataBytes;
   }
 }
 
@@ -214,7 +237,12 @@ export class JsonOutput implements Output {
   readonly fileName: string;
   readonly #params: OutputParams;
   readonly #logger: Logger;
-  readonly #buffer: SampleBuffer;
+  /** Lines encoded as batches arrive, written out every 200 ms. */
+  #pending = new ByteSink(1 << 20);
+  #pendingSamples = 0;
+  #dropped = 0;
+  #warnedFull = false;
+  #skippedLogged = 0;
   #thresholds: ReadonlyMap<string, readonly Threshold[]> = new Map();
   #encoder?: JsonEncoder;
   #writer?: FileWriter;
@@ -225,7 +253,6 @@ export class JsonOutput implements Output {
     this.#params = params;
     this.fileName = params.configArgument === "" ? "-" : params.configArgument;
     this.#logger = params.logger.with({ output: "json", filename: this.fileName });
-    this.#buffer = new SampleBuffer({ logger: this.#logger, name: "json" });
   }
 
   description(): string {
@@ -253,9 +280,24 @@ export class JsonOutput implements Output {
     });
   }
 
+  /** Encodes the batch at once (see the CSV output: it spares the GC); bounded memory. */
   addMetricSamples(samples: readonly Sample[]): void {
-    this.#buffer.add(samples);
-    if (this.#buffer.length >= earlyFlushSamples) this.#flusher?.requestFlush();
+    const encoder = this.#encoder;
+    if (samples.length === 0) return;
+    if (!encoder || this.#pending.length >= maxPendingBytes) {
+      this.#dropped += samples.length;
+      if (!this.#warnedFull) {
+        this.#warnedFull = true;
+        this.#logger.warn(
+          `json: ${maxPendingBytes >> 20} MiB of lines are waiting to be written; ` +
+            "dropping samples until the file catches up",
+        );
+      }
+      return;
+    }
+    encoder.encodeTo(samples, 0, samples.length, this.#pending);
+    this.#pendingSamples += samples.length;
+    if (this.#pending.length >= earlyFlushBytes) this.#flusher?.requestFlush();
   }
 
   async stop(_testError?: TestRunError | null): Promise<void> {
@@ -267,7 +309,7 @@ export class JsonOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#buffer.dropped + this.#lost + (this.#encoder?.skipped ?? 0);
+    const dropped = this.#dropped + this.#lost + (this.#encoder?.skipped ?? 0);
     const notes: string[] = [];
     const skipped = this.#encoder?.skipped ?? 0;
     if (skipped > 0) notes.push(`${skipped} samples with NaN/Inf values could not be encoded`);
@@ -287,13 +329,14 @@ export class JsonOutput implements Output {
     const writer = this.#writer;
     const encoder = this.#encoder;
     if (!writer || !encoder) return;
-    const samples = this.#buffer.drain();
-    const skippedBefore = encoder.skipped;
-    for (let from = 0; from < samples.length; from += samplesPerChunk) {
-      const to = Math.min(from + samplesPerChunk, samples.length);
-      writer.append(encoder.encode(samples, from, to));
-      if (!(await writer.flush())) this.#lost += to - from;
+    const count = this.#pendingSamples;
+    if (count > 0) {
+      writer.appendBytes(this.#pending.take());
+      this.#pendingSamples = 0;
+      if (!(await writer.flush())) this.#lost += count;
     }
+    const skippedBefore = this.#skippedLogged;
+    this.#skippedLogged = encoder.skipped;
     const skipped = encoder.skipped - skippedBefore;
     if (skipped > 0) {
       this.#logger.error(`${skipped} samples could not be encoded to JSON (NaN or Inf values)`);
