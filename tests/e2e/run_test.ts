@@ -458,3 +458,45 @@ export default function () { http.get(__ENV.TARGET + "/get"); }`,
     await t.cleanup();
   }
 });
+
+Deno.test("each VU has its own module state, globalThis, __VU/__ITER; SharedArray, encoding and execution work", async () => {
+  const t = await tempDir({
+    "users.json": JSON.stringify([{ name: "ann" }, { name: "bob" }]),
+    "s.js": `import { check } from "k6";
+import exec from "k6/execution";
+import encoding from "k6/encoding";
+import { SharedArray } from "k6/data";
+const users = new SharedArray("users", () => JSON.parse(open("./users.json")));
+let moduleCount = 0;
+export const options = {
+  scenarios: { each: { executor: "per-vu-iterations", vus: 3, iterations: 4 } },
+  thresholds: { checks: ["rate==1"] },
+};
+export default function () {
+  moduleCount++;
+  globalThis.perVU = (globalThis.perVU || 0) + 1;
+  check(null, {
+    "module state is per VU": () => moduleCount === __ITER + 1,
+    "globalThis writes stay in the VU": () => globalThis.perVU === __ITER + 1,
+    "exec ids match __VU/__ITER": () =>
+      exec.vu.idInTest === __VU && exec.vu.iterationInInstance === __ITER &&
+      exec.scenario.name === "each",
+    "SharedArray is shared and read-only": () => {
+      try { users[0].name = "x"; } catch (_) { /* frozen */ }
+      return users.length === 2 && users[0].name === "ann";
+    },
+    "encoding": () => encoding.b64encode("hi") === "aGk=" &&
+      encoding.b64decode("aGk=", "std", "s") === "hi",
+  });
+}`,
+  });
+  try {
+    const r = await runCli(["run", "-q", "--summary-export", t.path("e.json"), t.path("s.js")]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+    assertEquals(exp.metrics.checks.passes, 3 * 4 * 5);
+    assertEquals(exp.metrics.checks.fails, 0);
+  } finally {
+    await t.cleanup();
+  }
+});
