@@ -503,13 +503,16 @@ export class TestRun {
     this.#abort.abort();
   }
 
+  #inSetup = false;
+
   async #setup(): Promise<string | undefined> {
     if (!this.#hasSetup || this.#config.noSetup) return undefined;
+    this.#inSetup = true;
     const r = await this.#withTimeout(
       this.#hosts[0].call("setup", undefined, "setup"),
       this.#config.setupTimeout,
       () => this.#hosts[0].interruptCall(),
-    );
+    ).finally(() => (this.#inSetup = false));
     if (r === "timeout") {
       this.#setupFailed = true;
       this.#fail({
@@ -674,18 +677,22 @@ export class TestRun {
     }
   }
 
+  /**
+   * First SIGINT/SIGTERM: a graceful stop (issue #3). No new iterations start; the running
+   * ones get up to the scenarios' longest `gracefulStop` to finish, then the rest are
+   * interrupted; teardown and the summary run and the exit code is 105. A second signal ends
+   * the process at once.
+   */
   #installSignals(): void {
     let count = 0;
     const handler = () => {
       count++;
       if (count === 1) {
-        this.#logger.info("Stopping the test run (press Ctrl+C again to stop at once)...");
-        this.#fail({
-          message: "test run was aborted because k6 received a 'interrupt' signal",
-          exitCode: ExitCode.ExternalAbort,
-          abortReason: "user",
-        });
-        for (const h of this.#hosts) h.interruptCall();
+        this.#logger.info(
+          "Stopping the test run gracefully: running iterations may finish (press Ctrl+C " +
+            "again to stop at once)...",
+        );
+        void this.#gracefulStop();
       } else {
         for (const h of this.#hosts) h.terminate();
         Deno.exit(ExitCode.ExternalAbort);
@@ -697,6 +704,33 @@ export class TestRun {
         this.#signals.push([sig, handler]);
       } catch { /* not supported here */ }
     }
+  }
+
+  async #gracefulStop(): Promise<void> {
+    const stop = () =>
+      this.#fail({
+        message: "test run was aborted because k6 received a 'interrupt' signal",
+        exitCode: ExitCode.ExternalAbort,
+        abortReason: "user",
+      });
+    const pool = this.#pool as HostPool | undefined;
+    if (this.#inSetup) {
+      // setup() is interrupted; teardown does not run after a failed setup (runner.md §3.5).
+      stop();
+      this.#hosts[0].interruptCall();
+      return;
+    }
+    if (!pool || this.#abort.signal.aborted) return stop();
+    const aborted = new Promise<void>((resolve) =>
+      this.#abort.signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+    pool.stopStarting(aborted);
+    const grace = Math.max(0, ...this.#config.scenarios.map((s) => s.gracefulStop));
+    const until = performance.now() + grace;
+    while (pool.running > 0 && performance.now() < until && !this.#abort.signal.aborted) {
+      await abortableSleep(50, this.#abort.signal);
+    }
+    stop();
   }
 
   async #finish(setupData: string | undefined): Promise<number> {

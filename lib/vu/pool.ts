@@ -28,6 +28,16 @@ export class HostPool implements VUPool {
   #initialized = 0;
   /** VUs currently running an iteration (for the `vus` metric). */
   running = 0;
+  /** Set by {@link HostPool.stopStarting}: new iterations wait for it, then don't run. */
+  #held?: Promise<void>;
+
+  /**
+   * Graceful stop (first SIGINT): iterations already running go on; new ones are held until
+   * `release` settles (the run's abort) and then end as interrupted without running.
+   */
+  stopStarting(release: Promise<void>): void {
+    this.#held = release;
+  }
 
   constructor(hosts: VUHost[], hostPerVU?: () => Promise<VUHost>) {
     this.hosts = hosts;
@@ -96,6 +106,10 @@ export class HostPool implements VUPool {
       startTime: start,
     });
     const runIteration = async (): Promise<IterationOutcome> => {
+      if (this.#held) {
+        await this.#held;
+        return "interrupted";
+      }
       const n = this.#iterations.get(scenario.name) ?? 0;
       this.#iterations.set(scenario.name, n + 1);
       this.running++;

@@ -500,3 +500,26 @@ export default function () {
     await t.cleanup();
   }
 });
+
+Deno.test("first SIGINT is graceful: running iterations finish, no new ones start, exit 105", async () => {
+  const t = await tempDir({
+    "s.js": `import { sleep } from "k6";
+export const options = { vus: 2, duration: "30s" };
+export default function () { sleep(1.5); }`,
+  });
+  try {
+    const start = performance.now();
+    const r = await runCli(["run", "-q", "--summary-export", t.path("e.json"), t.path("s.js")], {
+      interruptAfterMs: 1000,
+    });
+    const took = performance.now() - start;
+    assertEquals(r.code, 105, r.stderr);
+    assertStringIncludes(r.stderr, "Stopping the test run gracefully");
+    const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+    // Both VUs were in their first iteration at the signal: both finish, none starts after.
+    assertEquals(exp.metrics.iterations.count, 2);
+    assert(took < 8000, `the graceful stop waits only for running iterations (${took} ms)`);
+  } finally {
+    await t.cleanup();
+  }
+});
