@@ -523,3 +523,56 @@ export default function () { sleep(1.5); }`,
     await t.cleanup();
   }
 });
+
+Deno.test("several scenarios: startTime, exec, per-scenario env and tags, the scenario tag", async () => {
+  const t = await tempDir({
+    "s.js": `import { check } from "k6";
+import { Counter } from "k6/metrics";
+const hits = new Counter("hits");
+export const options = {
+  scenarios: {
+    first: { executor: "shared-iterations", vus: 1, iterations: 3, exec: "a",
+             env: { WHO: "a" }, tags: { kind: "alpha" } },
+    later: { executor: "per-vu-iterations", vus: 2, iterations: 2, exec: "b",
+             startTime: "300ms", env: { WHO: "b" }, tags: { kind: "beta" } },
+  },
+  thresholds: { checks: ["rate==1"] },
+};
+export function a() { check(__ENV.WHO, { "env a": (w) => w === "a" }); hits.add(1); }
+export function b() { check(__ENV.WHO, { "env b": (w) => w === "b" }); hits.add(1); }`,
+  });
+  try {
+    const r = await runCli([
+      "run",
+      "--out",
+      `csv=fileName=${t.path("o.csv")},timeFormat=unix_milli`,
+      t.path("s.js"),
+    ]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertStringIncludes(r.stdout, "* first: 3 iterations shared among 1 VUs");
+    assertStringIncludes(r.stdout, "* later: 2 iterations for each of 2 VUs");
+    assertStringIncludes(r.stdout, "exec: b, startTime: 300ms");
+    const rows = csvRows(await Deno.readTextFile(t.path("o.csv")));
+    const hits = rows.filter((row) => row.metric_name === "hits");
+    assertEquals(
+      hits.filter((h) => h.scenario === "first" && h.extra_tags === "kind=alpha").length,
+      3,
+    );
+    assertEquals(
+      hits.filter((h) => h.scenario === "later" && h.extra_tags === "kind=beta").length,
+      4,
+    );
+    const firstA = Math.min(
+      ...hits.filter((h) => h.scenario === "first").map((h) => Number(h.timestamp)),
+    );
+    const firstB = Math.min(
+      ...hits.filter((h) => h.scenario === "later").map((h) => Number(h.timestamp)),
+    );
+    assert(
+      firstB - firstA >= 250,
+      `the later scenario starts ~300 ms later (${firstB - firstA} ms)`,
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
