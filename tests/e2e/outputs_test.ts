@@ -219,3 +219,28 @@ export default function () { check(http.get(__ENV.TARGET + "/get"), { ok: (r) =>
     await t.cleanup();
   }
 });
+
+Deno.test("samples an output could not deliver are reported in a warning and in the summary", async () => {
+  const t = await tempDir({
+    "s.js": `export default function () {}`,
+    "lossy.ts": `export default () => ({
+  description: () => "lossy",
+  start: async () => {},
+  addMetricSamples: () => {},
+  stop: async () => {},
+  stats: () => ({ droppedSamples: 7, note: "the sink went away" }),
+});`,
+  });
+  try {
+    const r = await runCli(["run", "-i", "2", "--out", t.path("lossy.ts"), t.path("s.js")]);
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      `output ${t.path("lossy.ts")} could not deliver 7 samples: the sink went away`,
+    );
+    assertStringIncludes(r.stdout, "█ OUTPUTS");
+    assertStringIncludes(r.stdout, "7 samples not delivered (the sink went away)");
+  } finally {
+    await t.cleanup();
+  }
+});
