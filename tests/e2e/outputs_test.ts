@@ -244,3 +244,33 @@ Deno.test("samples an output could not deliver are reported in a warning and in 
     await t.cleanup();
   }
 });
+
+Deno.test("spate login cloud stores the token (0600) and --out cloud uses it", async () => {
+  const t = await tempDir({
+    "s.js": `export default function () {}`,
+  });
+  const ingest = await startFakeIngest();
+  try {
+    const env = { XDG_CONFIG_HOME: t.path("cfg"), K6_CLOUD_HOST: ingest.url };
+    const login = await runCli(["login", "cloud", "--token", "test-token"], { env });
+    assertEquals(login.code, 0, login.stderr);
+    assert(!login.stdout.includes("test-token"), "the token is not printed without --show");
+    const path = t.path("cfg/spate/config.json");
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const stored = JSON.parse(await Deno.readTextFile(path));
+    assertEquals(stored.collectors.cloud.token, "test-token");
+    assertEquals(ingest.received.authChecks.length, 1);
+
+    const run = await runCli(["run", "-q", "-i", "1", "--out", "cloud", t.path("s.js")], { env });
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals(ingest.received.creates.length, 1);
+    assertEquals(ingest.received.creates[0].headers.authorization, "Token test-token");
+
+    const bad = await runCli(["login", "cloud", "--token", "wrong"], { env });
+    assertEquals(bad.code, 104, bad.stderr);
+    assertStringIncludes(bad.stderr, "invalid token");
+  } finally {
+    await ingest.close();
+    await t.cleanup();
+  }
+});
