@@ -180,7 +180,7 @@ class ModuleTransformer {
       `const __ENV = __spate.env, __VU = __spate.vu, open = __spate.open, ` +
       `console = __spate.console, require = __spate.require, ` +
       `globalThis = __spate.global, global = __spate.global; ` +
-      `let __ITER; __spate.onIteration((n) => { __ITER = n; }); `;
+      `let __ITER; __spate.onIteration((n) => { __ITER = n; });\n`;
     const footer = `\n;return { ${getters} };\n})\n//# sourceURL=${
       toFileUrl(this.#options.filename)
     }\n`;
@@ -262,9 +262,11 @@ class ModuleTransformer {
       this.#exports.set("default", decl.id.name);
       return;
     }
+    // `({ default: <expr> }).default` names an anonymous function "default", as k6 shows it in
+    // stack traces.
     const local = "__spate_default_export";
-    this.#edit(stmt.start, decl.start, `const ${local} = `);
-    if (isDecl) this.#edit(stmt.end, stmt.end, ";");
+    this.#edit(stmt.start, decl.start, `const ${local} = ({ default: `);
+    this.#edit(decl.end, decl.end, " }).default" + (isDecl ? ";" : ""), 4);
     this.#exports.set("default", local);
   }
 

@@ -11,7 +11,7 @@ import { Logger } from "../log.ts";
 import { MetricRegistry, type MetricType, type ValueType } from "../metrics/metric.ts";
 import { TestAbortError } from "../js/execution.ts";
 import { SampleEncoder } from "./_wire.ts";
-import { type Activation, type HostContext, VU } from "./runtime.ts";
+import { type Activation, type HostContext, isOwnFrame, scriptFrame, VU } from "./runtime.ts";
 import type { HostCommand, HostEvent } from "./host.ts";
 
 let host: HostContext | undefined;
@@ -222,10 +222,8 @@ function summaryValue(value: unknown): unknown {
 
 function describeInitError(err: unknown): string {
   if (err instanceof Error) {
-    const frame = (err.stack ?? "").split("\n").find((l) =>
-      /file:\/\//.test(l) && !/\/lib\//.test(l)
-    );
-    const where = frame ? frame.trim().replace(/^at\s+/, "") : "";
+    const frame = (err.stack ?? "").split("\n").find((l) => /file:\/\//.test(l) && !isOwnFrame(l));
+    const where = frame ? scriptFrame(frame.trim().replace(/^at\s+/, "")) : "";
     return where ? `${err.name}: ${err.message}\n\tat ${where}` : `${err.name}: ${err.message}`;
   }
   return String(err);

@@ -595,8 +595,33 @@ function raceAbort<T>(p: PromiseLike<T>, signal: AbortSignal): Promise<T> {
 function userStack(err: Error): string {
   const lines = (err.stack ?? "").split("\n");
   const head = lines[0];
-  const frames = lines.slice(1).filter((l) => !/\/lib\/(vu|js|script|http)\//.test(l));
+  const frames = lines.slice(1).filter((l) => !isOwnFrame(l)).map(scriptFrame);
   return [head, ...frames].join("\n");
+}
+
+/**
+ * A stack frame in the user's script as the user knows it: the script is evaluated with
+ * `//# sourceURL`, which V8 prints as `file:///s.js, <anonymous>:L:C`, and the factory's
+ * header takes line 1, so lines are one further down than in the file.
+ */
+export function scriptFrame(line: string): string {
+  return line.replace(
+    /, <anonymous>:(\d+):(\d+)/,
+    (_m, l: string, c: string) => `:${Math.max(1, Number(l) - 1)}:${c}`,
+  );
+}
+
+/**
+ * spate's own code: its lib/ folder when run from source, the whole file when bundled. (A
+ * path test like "/lib/" would also hide frames of user scripts kept in a lib folder.)
+ */
+const ownCode = import.meta.url.endsWith("/lib/vu/runtime.ts")
+  ? new URL("../", import.meta.url).href
+  : import.meta.url;
+
+/** Whether a stack-trace line points into spate's own code (not the user's script). */
+export function isOwnFrame(line: string): boolean {
+  return line.includes(ownCode) || /\(ext:|\(node:|at ext:|at node:/.test(line);
 }
 
 function normalizePath(path: string): string {

@@ -576,3 +576,25 @@ export function b() { check(__ENV.WHO, { "env b": (w) => w === "b" }); hits.add(
     await t.cleanup();
   }
 });
+
+Deno.test("script exceptions are logged with the script's own frames and line numbers", async () => {
+  // The script lives in a "lib" folder: frames there are the user's, not spate's.
+  const t = await tempDir({
+    "lib/s.js": `export default function () {
+  helper();
+}
+function helper() {
+  throw new Error("iteration boom");
+}`,
+  });
+  try {
+    const r = await runCli(["run", "-q", "-i", "1", t.path("lib/s.js")]);
+    assertEquals(r.code, 0, r.stderr); // an exception in an iteration doesn't fail the run
+    assertStringIncludes(r.stderr, "Error: iteration boom");
+    assertStringIncludes(r.stderr, `at helper (file://${t.path("lib/s.js")}:5:9)`);
+    assertStringIncludes(r.stderr, `at default (file://${t.path("lib/s.js")}:2:3)`);
+    assertStringIncludes(r.stderr, "source=stacktrace");
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -5,7 +5,7 @@ import { SpateError } from "../../lib/errors.ts";
 /** The transformed module body, without the factory header/footer. */
 function body(src: string): string {
   const out = transformModule(src, { filename: "/s.js" }).factorySource;
-  const start = out.indexOf("__ITER = n; }); ") + "__ITER = n; }); ".length;
+  const start = out.indexOf("__ITER = n; });\n") + "__ITER = n; });\n".length;
   return out.slice(start, out.indexOf("\n;return {"));
 }
 
@@ -20,10 +20,10 @@ export default function () {
     body(src),
     `const http = __spate.require("k6/http").default;
 const { "sleep": sleep } = __spate.require("k6");
-const __spate_default_export = async function () {
+const __spate_default_export = ({ default: async function () {
   (await http.get("http://x/")).status;
   (await sleep(1));
-};`,
+} }).default;`,
   );
 });
 
@@ -39,7 +39,7 @@ export default () => api.list().body;`;
 const g = get;
 async function login() { return (await g("http://x/")); }
 const api = { async list() { return (await login()); } };
-const __spate_default_export = async () => (await api.list()).body;`,
+const __spate_default_export = ({ default: async () => (await api.list()).body }).default;`,
   );
 });
 
@@ -113,6 +113,13 @@ Deno.test("syntax errors name the file, line and column", () => {
   );
   assertEquals(err.message, "SyntaxError: Unexpected token at /s.js:2:11");
   assertEquals(err.exitCode, 107);
+});
+
+Deno.test('an anonymous default export is named "default", as in k6\'s stack traces', async () => {
+  const r = transformModule(`export default function () {}`, { filename: "/s.js" });
+  const factory = (0, eval)(r.factorySource);
+  const exp = await factory({ env: {}, vu: 1, onIteration() {}, global: {} });
+  assertEquals(exp.default.name, "default");
 });
 
 Deno.test("the factory runs and exposes exports through getters", async () => {
