@@ -37,7 +37,6 @@ import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
-import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import {
   basicAuthToken,
   errorChain,
@@ -251,7 +250,6 @@ export function exporterURL(cfg: OpenTelemetryConfig): string {
 
 /** SDK export result code for success (ExportResultCode.SUCCESS in @opentelemetry/core). */
 const EXPORT_SUCCESS = 0;
-const MAX_BUFFERED_SAMPLES = 2_000_000;
 /** Go's OTLP exporters time out after 10 s; never longer than one export interval here. */
 const EXPORT_TIMEOUT_MS = 10_000;
 
@@ -358,8 +356,6 @@ export class OpenTelemetryOutput implements Output {
   readonly #redactor: Redactor;
   readonly #provider: MeterProvider;
   readonly #meter: Meter;
-  readonly #buffer = new SampleBuffer({ maxSamples: MAX_BUFFERED_SAMPLES });
-  #flusher?: PeriodicFlusher;
   readonly #recorders = new Map<Metric, Recorder>();
   readonly #attributes = new Map<TagSet, Attributes>();
   #recordedSinceExport = 0;
@@ -410,19 +406,24 @@ export class OpenTelemetryOutput implements Output {
     return `opentelemetry (http/protobuf, ${exporterURL(c)})`;
   }
 
+  /**
+   * Nothing to start: samples go to the SDK as they arrive (so `flushInterval` needs no timer
+   * of ours) and the SDK's reader exports every `exportInterval`.
+   */
   start(): Promise<void> {
-    this.#flusher = new PeriodicFlusher(this.config.flushInterval, () => this.#flush(), {
-      onError: () => {},
-    });
     return Promise.resolve();
   }
 
+  /**
+   * Records into the SDK's instruments at once (the SDK aggregates; its reader exports on the
+   * export interval) instead of holding the flush interval's Sample objects.
+   */
   addMetricSamples(samples: readonly Sample[]): void {
-    this.#buffer.add(samples);
+    if (samples.length === 0) return;
+    this.#record(samples);
   }
 
   async stop(): Promise<void> {
-    await this.#flusher?.stop().catch(() => {});
     try {
       // Shutdown exports once more (the final collection) and closes the exporter.
       await this.#provider.shutdown();
@@ -434,13 +435,10 @@ export class OpenTelemetryOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#failedSamples + this.#buffer.dropped;
+    const dropped = this.#failedSamples;
     const notes: string[] = [];
     if (this.#failedExports > 0) {
       notes.push(`${this.#failedExports} of ${this.#exports} exports failed: ${this.#lastError}`);
-    }
-    if (this.#buffer.dropped > 0) {
-      notes.push(`${this.#buffer.dropped} samples dropped: buffer full`);
     }
     return notes.length > 0
       ? { droppedSamples: dropped, note: notes.join("; ") }
@@ -461,9 +459,8 @@ export class OpenTelemetryOutput implements Output {
     });
   }
 
-  #flush(): Promise<void> {
-    const drained = this.#buffer.drain();
-    for (const sample of drained) {
+  #record(samples: readonly Sample[]): void {
+    for (const sample of samples) {
       let record = this.#recorders.get(sample.metric);
       if (!record) {
         record = this.#instrument(sample.metric);
@@ -479,8 +476,7 @@ export class OpenTelemetryOutput implements Output {
       }
       record(sample.value, attrs);
     }
-    this.#recordedSinceExport += drained.length;
-    return Promise.resolve();
+    this.#recordedSinceExport += samples.length;
   }
 
   #instrument(metric: Metric): Recorder {
