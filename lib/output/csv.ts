@@ -27,7 +27,7 @@ import { csvField, formatFixed6, LocalTimeFormatter } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink } from "./_byte_sink.ts";
+import { ByteSink, EncodedQueue } from "./_byte_sink.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
 
 /** The six `timeFormat` values (outputs-files.md §3.5). */
@@ -207,10 +207,6 @@ const maxCachedTagSets = 100_000;
  * period's worth would otherwise sit in memory, and could overflow the buffer while the
  * previous flush is still writing.
  */
-/** Rows waiting beyond this many bytes trigger an early write. */
-const earlyFlushBytes = 16 << 20;
-/** Rows waiting beyond this many bytes (the file can't keep up): later batches are dropped. */
-const maxPendingBytes = 256 << 20;
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const textEncoder = new TextEncoder();
@@ -321,10 +317,7 @@ export class CsvOutput implements Output {
   readonly #logger: Logger;
   readonly #encoder: CsvEncoder;
   /** Rows encoded as they arrive, written out every saveInterval. */
-  #pending = new ByteSink(1 << 20);
-  #pendingSamples = 0;
-  #dropped = 0;
-  #warnedFull = false;
+  readonly #queue: EncodedQueue;
   #writer?: FileWriter;
   #flusher?: PeriodicFlusher;
   #lost = 0;
@@ -334,6 +327,7 @@ export class CsvOutput implements Output {
     this.config = config;
     this.#logger = params.logger.with({ output: "csv", filename: config.fileName });
     this.#encoder = new CsvEncoder(enabledSystemTags(params.options), config.timeFormat);
+    this.#queue = new EncodedQueue("csv", this.#logger);
   }
 
   description(): string {
@@ -371,28 +365,12 @@ export class CsvOutput implements Output {
     }
   }
 
-  /**
-   * Encodes the batch at once instead of keeping the Sample objects until the next save:
-   * a second of samples held as objects survived the young-generation GC and cost more than
-   * encoding them (deno task bench). Memory stays bounded: past {@link maxPendingBytes} the
-   * batch is dropped and counted.
-   */
   addMetricSamples(samples: readonly Sample[]): void {
-    if (samples.length === 0) return;
-    if (this.#pending.length >= maxPendingBytes) {
-      this.#dropped += samples.length;
-      if (!this.#warnedFull) {
-        this.#warnedFull = true;
-        this.#logger.warn(
-          `csv: ${maxPendingBytes >> 20} MiB of rows are waiting to be written; ` +
-            "dropping samples until the file catches up",
-        );
-      }
-      return;
-    }
-    this.#encoder.encodeTo(samples, 0, samples.length, this.#pending);
-    this.#pendingSamples += samples.length;
-    if (this.#pending.length >= earlyFlushBytes) this.#flusher?.requestFlush();
+    const early = this.#queue.add(
+      samples,
+      (batch, sink) => this.#encoder.encodeTo(batch, 0, batch.length, sink),
+    );
+    if (early) this.#flusher?.requestFlush();
   }
 
   async stop(_testError?: TestRunError | null): Promise<void> {
@@ -404,7 +382,7 @@ export class CsvOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#dropped + this.#lost;
+    const dropped = this.#queue.dropped + this.#lost;
     const errors = this.#writer?.errors;
     if (errors && errors.count > 0) {
       return {
@@ -418,11 +396,10 @@ export class CsvOutput implements Output {
 
   async #flush(): Promise<void> {
     const writer = this.#writer;
-    if (!writer || this.#pending.length === 0) return;
-    const count = this.#pendingSamples;
-    writer.appendBytes(this.#pending.take());
-    this.#pendingSamples = 0;
-    if (!(await writer.flush())) this.#lost += count;
+    const batch = writer && this.#queue.take();
+    if (!writer || !batch) return;
+    writer.appendBytes(batch.bytes);
+    if (!(await writer.flush())) this.#lost += batch.samples;
   }
 }
 

@@ -25,7 +25,7 @@ import { formatJSONNumber, jsonString, LocalTimeFormatter } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, submetricsEnabled } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink } from "./_byte_sink.ts";
+import { ByteSink, EncodedQueue } from "./_byte_sink.ts";
 import type {
   Output,
   OutputFactory,
@@ -43,10 +43,6 @@ const maxCachedTagSets = 100_000;
  * period's worth would otherwise sit in memory, and could overflow the buffer while the
  * previous flush is still writing.
  */
-/** Lines waiting beyond this many bytes trigger an early write. */
-const earlyFlushBytes = 16 << 20;
-/** Lines waiting beyond this many bytes (the file can't keep up): later batches are dropped. */
-const maxPendingBytes = 256 << 20;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const VALUE_KEY = utf8.encode('","value":');
@@ -238,10 +234,7 @@ export class JsonOutput implements Output {
   readonly #params: OutputParams;
   readonly #logger: Logger;
   /** Lines encoded as batches arrive, written out every 200 ms. */
-  #pending = new ByteSink(1 << 20);
-  #pendingSamples = 0;
-  #dropped = 0;
-  #warnedFull = false;
+  readonly #queue: EncodedQueue;
   #skippedLogged = 0;
   #thresholds: ReadonlyMap<string, readonly Threshold[]> = new Map();
   #encoder?: JsonEncoder;
@@ -253,6 +246,7 @@ export class JsonOutput implements Output {
     this.#params = params;
     this.fileName = params.configArgument === "" ? "-" : params.configArgument;
     this.#logger = params.logger.with({ output: "json", filename: this.fileName });
+    this.#queue = new EncodedQueue("json", this.#logger);
   }
 
   description(): string {
@@ -280,24 +274,14 @@ export class JsonOutput implements Output {
     });
   }
 
-  /** Encodes the batch at once (see the CSV output: it spares the GC); bounded memory. */
   addMetricSamples(samples: readonly Sample[]): void {
     const encoder = this.#encoder;
-    if (samples.length === 0) return;
-    if (!encoder || this.#pending.length >= maxPendingBytes) {
-      this.#dropped += samples.length;
-      if (!this.#warnedFull) {
-        this.#warnedFull = true;
-        this.#logger.warn(
-          `json: ${maxPendingBytes >> 20} MiB of lines are waiting to be written; ` +
-            "dropping samples until the file catches up",
-        );
-      }
-      return;
-    }
-    encoder.encodeTo(samples, 0, samples.length, this.#pending);
-    this.#pendingSamples += samples.length;
-    if (this.#pending.length >= earlyFlushBytes) this.#flusher?.requestFlush();
+    if (!encoder) return this.#queue.refuse(samples.length); // before start(): counted
+    const early = this.#queue.add(
+      samples,
+      (batch, sink) => encoder.encodeTo(batch, 0, batch.length, sink),
+    );
+    if (early) this.#flusher?.requestFlush();
   }
 
   async stop(_testError?: TestRunError | null): Promise<void> {
@@ -309,7 +293,7 @@ export class JsonOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#dropped + this.#lost + (this.#encoder?.skipped ?? 0);
+    const dropped = this.#queue.dropped + this.#lost + (this.#encoder?.skipped ?? 0);
     const notes: string[] = [];
     const skipped = this.#encoder?.skipped ?? 0;
     if (skipped > 0) notes.push(`${skipped} samples with NaN/Inf values could not be encoded`);
@@ -329,11 +313,10 @@ export class JsonOutput implements Output {
     const writer = this.#writer;
     const encoder = this.#encoder;
     if (!writer || !encoder) return;
-    const count = this.#pendingSamples;
-    if (count > 0) {
-      writer.appendBytes(this.#pending.take());
-      this.#pendingSamples = 0;
-      if (!(await writer.flush())) this.#lost += count;
+    const batch = this.#queue.take();
+    if (batch) {
+      writer.appendBytes(batch.bytes);
+      if (!(await writer.flush())) this.#lost += batch.samples;
     }
     const skippedBefore = this.#skippedLogged;
     this.#skippedLogged = encoder.skipped;
