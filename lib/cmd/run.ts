@@ -213,6 +213,7 @@ export class TestRun {
     });
     this.#config = config;
     this.#configSet = true;
+    if (config.consoleOutput !== undefined) this.#consoleLog = this.#openConsoleOutput(config);
     if (config.verbose) this.#logger.level = "debug";
     for (const w of warnings) this.#logger.warn(w);
     this.#validateExports(pass.exportTypes);
@@ -419,6 +420,7 @@ export class TestRun {
           abortReason: "script-abort",
         });
       },
+      onConsole: (level, text) => this.#consoleLog?.log(level, text, { source: "console" }),
       onMarkFailed: (message) => {
         this.#markedFailed = true;
         this.#logger.error(message);
@@ -449,6 +451,7 @@ export class TestRun {
       scriptEnv: { ...scriptEnv },
       logLevel: this.#logger.level === "debug" ? "debug" : "info",
       rpsBuffer: config && config.http.rps > 0 ? this.#rpsBuffer : undefined,
+      consoleToRunner: config?.consoleOutput !== undefined,
     };
   }
 
@@ -686,6 +689,12 @@ export class TestRun {
   #installSignals(): void {
     let count = 0;
     const handler = () => {
+      if (this.#lingering) {
+        // --linger: the run is over; this signal only lets the summary through.
+        const release = this.#lingering;
+        this.#lingering = undefined;
+        return release();
+      }
       count++;
       if (count === 1) {
         this.#logger.info(
@@ -733,6 +742,37 @@ export class TestRun {
     stop();
   }
 
+  #lingering?: () => void;
+  #consoleLog?: Logger;
+  #consoleFile?: Deno.FsFile;
+
+  /** `--console-output`: the script's console lines go to this file, in k6's logfmt form. */
+  #openConsoleOutput(config: RunConfig): Logger {
+    const path = config.consoleOutput!;
+    try {
+      this.#consoleFile = Deno.openSync(path, { write: true, create: true, truncate: true });
+    } catch (err) {
+      throw new SpateError(
+        "io",
+        `could not create the console output file "${path}": ${errorMessage(err)}`,
+      );
+    }
+    const file = this.#consoleFile;
+    return new Logger({
+      level: this.#logger.level,
+      tty: false,
+      sink: (line) => file.writeSync(encoder.encode(line + "\n")),
+    });
+  }
+
+  /** `--linger` (runner.md §1.2): after teardown, wait for Ctrl+C before the summary. */
+  async #linger(): Promise<void> {
+    this.#logger.info(
+      "The test is done, but --linger was enabled, so spate is waiting for Ctrl+C to continue...",
+    );
+    await new Promise<void>((resolve) => (this.#lingering = resolve));
+  }
+
   async #finish(setupData: string | undefined): Promise<number> {
     this.#stopProgress();
     for (const t of this.#timers) clearInterval(t);
@@ -764,6 +804,7 @@ export class TestRun {
         );
       }
     }
+    if (this.#config.linger && !this.#runError) await this.#linger();
     if (this.#config.summaryMode !== "disabled") {
       await this.#summary(testRunDurationMs, setupData);
     }
@@ -848,6 +889,9 @@ export class TestRun {
     for (const [sig, h] of this.#signals) Deno.removeSignalListener(sig, h);
     await Promise.all(this.#hosts.map((h) => h.close().catch(() => h.terminate())));
     this.#hosts = [];
+    // After the hosts: their last console lines arrive while they close.
+    this.#consoleFile?.close();
+    this.#consoleFile = undefined;
   }
 }
 

@@ -67,6 +67,7 @@ export type HostEvent =
   | { t: "done"; id: number; outcome: IterationOutcome }
   | { t: "abort"; message: string; internal?: boolean }
   | { t: "markFailed"; message: string }
+  | { t: "console"; level: "debug" | "info" | "warning" | "error"; text: string }
   | {
     t: "result";
     callId: number;
@@ -85,6 +86,8 @@ export interface HostListener {
   /** exec.test.abort() in a VU, or an internal failure. */
   onAbort(message: string, internal: boolean): void;
   onMarkFailed(message: string): void;
+  /** A script console line, with `--console-output`. */
+  onConsole?(level: "debug" | "info" | "warning" | "error", text: string): void;
   /** The Worker died (uncaught error). */
   onCrash(message: string): void;
 }
@@ -354,6 +357,9 @@ export class VUHost {
         break;
       case "markFailed":
         this.#listener.onMarkFailed(ev.message);
+        break;
+      case "console":
+        this.#listener.onConsole?.(ev.level, ev.text);
         break;
       case "result":
         this.#pendingCalls.get(ev.callId)?.(ev);

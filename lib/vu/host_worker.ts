@@ -51,6 +51,7 @@ function setup(msg: Extract<HostCommand, { t: "init" }>): void {
     sharedArrays: new Map(),
     emit: (tags, time, values, metadata) => encoder!.add(tags, time, values, metadata),
     markFailed: (message) => post({ t: "markFailed", message }),
+    consoleLine: (level, text) => post({ t: "console", level, text }),
     syncChannel: msg.sync,
     instance: () => ({
       iterationsCompleted: counters.completed,

@@ -40,6 +40,8 @@ export interface HostConfig {
   readonly logLevel: "debug" | "info";
   /** The shared `rps` bucket (present when `rps` > 0). */
   readonly rpsBuffer?: SharedArrayBuffer;
+  /** `--console-output`: console lines go to the runner (which writes the file). */
+  readonly consoleToRunner?: boolean;
 }
 
 /** What a scenario activation tells a VU. */
@@ -75,6 +77,8 @@ export interface HostContext {
   ): void;
   /** exec.test.fail() */
   markFailed(message: string): void;
+  /** Sends a console line to the runner (with `consoleToRunner`). */
+  consoleLine(level: "debug" | "info" | "warning" | "error", text: string): void;
   /** Instance-wide counters for k6/execution. */
   instance(): {
     iterationsCompleted: number;
@@ -562,8 +566,12 @@ export class VU implements VUState {
 
   #console(): Record<string, (...args: unknown[]) => void> {
     const log = this.logger;
-    const line = (level: "debug" | "info" | "warning" | "error") => (...args: unknown[]) =>
-      log.log(level, formatConsoleArgs(args), { source: "console" });
+    const host = this.#host;
+    const line = (level: "debug" | "info" | "warning" | "error") => (...args: unknown[]) => {
+      if (host.config.consoleToRunner) {
+        if (log.enabled(level)) host.consoleLine(level, formatConsoleArgs(args));
+      } else log.log(level, formatConsoleArgs(args), { source: "console" });
+    };
     return {
       log: line("info"),
       info: line("info"),

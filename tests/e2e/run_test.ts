@@ -598,3 +598,49 @@ function helper() {
     await t.cleanup();
   }
 });
+
+Deno.test("--console-output writes the script's console lines to a file, not stderr", async () => {
+  const t = await tempDir({
+    "s.js":
+      `export default function () { console.log("hello from", __VU); console.warn("careful"); }`,
+  });
+  try {
+    const r = await runCli([
+      "run",
+      "-q",
+      "-i",
+      "2",
+      "--console-output",
+      t.path("console.log"),
+      t.path("s.js"),
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(!r.stderr.includes("hello from"), "console lines left stderr");
+    const lines = (await Deno.readTextFile(t.path("console.log"))).trimEnd().split("\n");
+    assertEquals(lines.length, 4);
+    assertMatch(lines[0], /^time="[^"]+" level=info msg="hello from 1" source=console$/);
+    assert(
+      lines.some((l) => /level=warning msg="careful" source=console/.test(l)),
+      lines.join("\n"),
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("--linger waits for Ctrl+C after the run, then prints the summary (exit 0)", async () => {
+  const t = await tempDir({ "s.js": `export default function () {}` });
+  try {
+    const start = performance.now();
+    const r = await runCli(["run", "--linger", "-i", "1", t.path("s.js")], {
+      interruptAfterMs: 1500,
+    });
+    const took = performance.now() - start;
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(r.stderr, "--linger was enabled, so spate is waiting for Ctrl+C");
+    assertStringIncludes(r.stdout, "TOTAL RESULTS");
+    assert(took >= 1400, `it waited for the signal (${took} ms)`);
+  } finally {
+    await t.cleanup();
+  }
+});
