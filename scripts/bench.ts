@@ -504,7 +504,6 @@ if (baseRuns.length) {
     note: `median of ${ok.length} runs`,
   });
 }
-const base = rows.find((r) => r.name === baseName);
 const wrk = rows.find((r) => r.name.startsWith("wrk"));
 const k6 = rows.find((r) => r.name.startsWith("k6"));
 const perReqUs = (r: Row) => (r.cpuSec / r.requests) * 1e6;

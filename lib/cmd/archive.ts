@@ -7,7 +7,8 @@ import type { CliFlags } from "../config/cli.ts";
 import { errorMessage, SpateError } from "../errors.ts";
 import { writeArchive } from "../script/archive.ts";
 import { k6Compat } from "../version.ts";
-import { processEnvironment, TestRun, withoutShortcuts } from "./run.ts";
+import { withoutShortcuts } from "../config/consolidate.ts";
+import { processEnvironment, TestRun } from "./run.ts";
 
 /** Runs `spate archive SCRIPT [-O out.tar]`; returns the exit code. */
 export async function archiveCommand(

@@ -13,7 +13,7 @@
  * @module
  */
 import type { CliFlags } from "../config/cli.ts";
-import { consolidate } from "../config/consolidate.ts";
+import { consolidate, execTestOptions } from "../config/consolidate.ts";
 import { loadConfigFile } from "../config/file.ts";
 import { defaultHttpConfig } from "../config/defaults.ts";
 import type { RunConfig, ScenarioConfig } from "../config/types.ts";
@@ -129,9 +129,14 @@ export class TestRun {
     this.#logger = this.#makeLogger(flags.verbose ? "debug" : "info");
   }
 
-  #makeLogger(level: LogLevel): Logger {
+  /** `--log-format` / K6_LOG_FORMAT; anything else is k6's text format. */
+  #logFormat(): "text" | "json" | "raw" {
     const fmt = this.#flags.logFormat ?? this.#env.env.K6_LOG_FORMAT;
-    const format = fmt === "json" || fmt === "raw" ? fmt : "text";
+    return fmt === "json" || fmt === "raw" ? fmt : "text";
+  }
+
+  #makeLogger(level: LogLevel): Logger {
+    const format = this.#logFormat();
     const output = this.#flags.logOutput ?? this.#env.env.K6_LOG_OUTPUT ?? "stderr";
     let sink: ((line: string) => void) | undefined;
     if (output === "none") sink = () => {};
@@ -256,7 +261,7 @@ export class TestRun {
       consumer: (samples) => this.#engine.addMetricSamples(samples),
       onStopRequest: (err) => this.#fail(err),
     });
-    for (const s of this.#pendingSamples) this.#manager.push([s]);
+    this.#manager.push(this.#pendingSamples);
     this.#pendingSamples = [];
     await this.#manager.start();
     if (!config.quiet) {
@@ -274,7 +279,8 @@ export class TestRun {
     // 5. Init VUs (more hosts share the work), vus/vus_max sampling.
     const hostConfig = this.#hostConfig(script, config.scriptEnv, config);
     const hostCount = Math.max(1, Math.min(hostsWanted(env), Math.ceil(plan.maxVUs / 50)));
-    // The first host did the options pass with read access (now revoked); it keeps its config.
+    // The first host did the options pass (its read access now revoked) before the config
+    // was final: it gets the final settings before any of the test's VUs is created.
     this.#hosts[0].configure(hostConfig);
     const shadow = this.#shadowInit(config);
     for (const h of this.#hosts) (h.io as IoService | undefined)?.reconfigure(shadow);
@@ -447,7 +453,7 @@ export class TestRun {
       runTags: config?.tags ?? {},
       throwErrors: config?.throw ?? false,
       minIterationDuration: config?.minIterationDuration ?? 0,
-      options: config ? withoutShortcuts(config.options) : {},
+      options: config ? execTestOptions(config) : {},
       scriptEnv: { ...scriptEnv },
       logLevel: this.#logger.level === "debug" ? "debug" : "info",
       rpsBuffer: config && config.http.rps > 0 ? this.#rpsBuffer : undefined,
@@ -461,7 +467,6 @@ export class TestRun {
     files: Array<[string, Uint8Array]>,
     readFiles: boolean,
   ): HostInit {
-    const fmt = this.#flags.logFormat ?? this.#env.env.K6_LOG_FORMAT;
     return {
       factorySource: script.factorySource,
       config,
@@ -474,7 +479,7 @@ export class TestRun {
       ),
       files,
       readFiles,
-      logFormat: (fmt === "json" || fmt === "raw" ? fmt : "text") as "text" | "json" | "raw",
+      logFormat: this.#logFormat(),
       logTty: this.#env.stderrIsTTY,
       logColor: this.#env.stderrIsTTY && !this.#noColor(),
     };
@@ -893,14 +898,6 @@ export class TestRun {
     this.#consoleFile?.close();
     this.#consoleFile = undefined;
   }
-}
-
-/** exec.test.options: the consolidated options without the execution shortcuts. */
-export function withoutShortcuts(
-  options: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const { vus: _v, duration: _d, iterations: _i, stages: _s, ...rest } = options;
-  return rest;
 }
 
 function hostsWanted(env: Readonly<Record<string, string>>): number {

@@ -670,6 +670,22 @@ export function inspectScriptOptions(
 }
 
 /**
+ * The consolidated options without the execution shortcuts (`vus`, `duration`, `iterations`,
+ * `stages`), which the derived scenarios already carry: what an archive stores.
+ *
+ * @example
+ * ```ts
+ * withoutShortcuts({ vus: 2, scenarios: {} }); // { scenarios: {} }
+ * ```
+ */
+export function withoutShortcuts(
+  options: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const { vus: _v, duration: _d, iterations: _i, stages: _s, ...rest } = options;
+  return rest;
+}
+
+/**
  * What `exec.test.options` shows a script (js-api.md §5): the consolidated options without
  * `vus`/`iterations`/`duration`/`stages`, plus `consoleOutput` and `localIPs` (null when unset).
  *
@@ -682,11 +698,7 @@ export function execTestOptions(
   config: Pick<RunConfig, "options" | "consoleOutput">,
   localIPs?: string,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config.options };
-  delete out.vus;
-  delete out.iterations;
-  delete out.duration;
-  delete out.stages;
+  const out = withoutShortcuts(config.options);
   out.consoleOutput = config.consoleOutput ?? null;
   out.localIPs = localIPs ?? null;
   return out;

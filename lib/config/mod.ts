@@ -55,4 +55,5 @@ export {
   inspectScriptOptions,
   parseOutputSpec,
   validateExecFunctions,
+  withoutShortcuts,
 } from "./consolidate.ts";

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { InterruptedError } from "../vu/state.ts";
+import { interruptibleDelay } from "../vu/state.ts";
 
 /** Waits for permission to send one request. */
 export interface RateLimiter {
@@ -32,7 +32,7 @@ export class RpsLimiter implements RateLimiter {
     const now = performance.now();
     const at = Math.max(now, this.#next);
     this.#next = at + this.#interval;
-    return delay(at - now, signal);
+    return interruptibleDelay(at - now, signal);
   }
 }
 
@@ -63,24 +63,8 @@ export class SharedRpsLimiter implements RateLimiter {
       const cur = Atomics.load(this.#next, 0);
       const at = cur > now ? cur : now;
       if (Atomics.compareExchange(this.#next, 0, cur, at + this.#intervalUs) === cur) {
-        return delay(Number(at - now) / 1000, signal);
+        return interruptibleDelay(Number(at - now) / 1000, signal);
       }
     }
   }
-}
-
-/** Resolves after `ms` (at once when ≤ 0); rejects with InterruptedError when aborted. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import { nowMs } from "../metrics/sample.ts";
-import { InterruptedError, type VUState } from "../vu/state.ts";
+import { InterruptedError, interruptibleDelay, isThenable, type VUState } from "../vu/state.ts";
 import { mergeScriptTags } from "./_tags.ts";
 
 /** A deterministic Math.random replacement (mulberry32), for randomSeed(). */
@@ -28,26 +28,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") &&
-    typeof (v as { then?: unknown }).then === "function";
-}
-
 /** Sleeps `ms` on the VU's clock; rejects with InterruptedError when the iteration is stopped. */
 export function vuSleep(state: VUState, ms: number): Promise<void> {
-  const signal = state.signal;
-  if (signal.aborted) return Promise.reject(new InterruptedError());
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+  return interruptibleDelay(ms, state.signal);
 }
 
 /** Builds the `k6` module for one VU. `perVuMath` is the VU's own Math (for randomSeed). */

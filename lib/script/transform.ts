@@ -558,14 +558,10 @@ class ModuleTransformer {
       case "NewExpression":
         if (parent.callee.type === "Identifier" && parent.callee.name === "Promise") return "";
         return "a function that makes blocking calls is passed to a constructor";
+      // Aliases and object members: calls through them are matched by name.
       case "VariableDeclarator":
-        return parent.init === node ? "" : "";
       case "AssignmentExpression":
-        return "";
-      case "Property": {
-        if (parent.value !== node) return "";
-        return "";
-      }
+      case "Property":
       case "MethodDefinition":
       case "PropertyDefinition":
       case "ExportDefaultDeclaration":

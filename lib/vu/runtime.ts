@@ -25,7 +25,7 @@ import { cryptoModule } from "../js/crypto.ts";
 import { createHttpModule, iterationEnd } from "../js/http.ts";
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
-import { InterruptedError, type VUStage, type VUState } from "./state.ts";
+import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
 export interface HostConfig {
@@ -137,11 +137,6 @@ export function formatConsoleArgs(args: unknown[]): string {
     }
     return String(a);
   }).join(" ");
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") &&
-    typeof (v as { then?: unknown }).then === "function";
 }
 
 /** Awaitable array callbacks for the transform's `__spate.each(...)` (sequential, exact). */

@@ -18,6 +18,32 @@ export class InterruptedError extends Error {
   }
 }
 
+/**
+ * Resolves after `ms` (at once when ≤ 0); rejects with {@link InterruptedError} when `signal`
+ * aborts first (or already has). The one timer behind `sleep()` and the `rps` limiter.
+ */
+export function interruptibleDelay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new InterruptedError());
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** True for promises and other thenables (what script functions may return). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function";
+}
+
 /** State of one VU, shared by the k6 modules it imports. */
 export interface VUState {
   /** `__VU` (0 for the options pass, setup, teardown and summary VUs). */
