@@ -24,6 +24,7 @@ import {
 import { ErrorCode } from "../http/_errors.ts";
 import type { RateLimiter } from "../http/rate_limiter.ts";
 import type { Metric } from "../metrics/metric.ts";
+import { wholeNanosMs } from "../metrics/sample.ts";
 import { InterruptedError, type VUState } from "../vu/state.ts";
 import { bodyText, encodeBody, FileData } from "./_http_body.ts";
 import {
@@ -306,6 +307,16 @@ function canonicalCached(name: string): string {
   return c;
 }
 
+/** Timings in whole nanoseconds, as k6 measures them (metrics and `res.timings` alike). */
+function roundTimings(r: RawResult): void {
+  r.blocked = wholeNanosMs(r.blocked);
+  r.connecting = wholeNanosMs(r.connecting);
+  r.tlsHandshaking = wholeNanosMs(r.tlsHandshaking);
+  r.sending = wholeNanosMs(r.sending);
+  r.waiting = wholeNanosMs(r.waiting);
+  r.receiving = wholeNanosMs(r.receiving);
+}
+
 function maskURL(u: string): string {
   // scheme://user:pass@host → scheme://****:****@host (k6 masks both parts)
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/@?#]*)@/.exec(u);
@@ -524,7 +535,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       if (st.has("tls_version") && r.tlsVersion !== "") tags.tls_version = r.tlsVersion;
     }
     if (st.has("ip") && r.remoteIP !== "") tags.ip = r.remoteIP;
-    const duration = r.sending + r.waiting + r.receiving;
+    const duration = wholeNanosMs(r.sending + r.waiting + r.receiving);
     const values: [Metric, number][] = [
       [mReqs, 1],
       [mDuration, duration],
@@ -708,6 +719,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       };
       if (hop === 0 && opts.rateLimiter !== undefined) await opts.rateLimiter.wait(state.signal);
       const r = await executor.executeRequest(prepared, state.signal);
+      roundTimings(r);
       last = r;
       lastURLString = reqURLString;
       state.addDataSent(r.bytesSent);
@@ -783,7 +795,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     t.sending = r.sending;
     t.waiting = r.waiting;
     t.receiving = r.receiving;
-    t.duration = r.sending + r.waiting + r.receiving;
+    t.duration = wholeNanosMs(r.sending + r.waiting + r.receiving);
     if (r.errorCode !== 0 && r.status === 0) {
       res.error = r.error;
       res.error_code = r.errorCode;

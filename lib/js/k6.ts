@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { nowMs } from "../metrics/sample.ts";
+import { nowMs, wholeNanosMs } from "../metrics/sample.ts";
 import { InterruptedError, interruptibleDelay, isThenable, type VUState } from "../vu/state.ts";
 import { mergeScriptTags } from "./_tags.ts";
 
@@ -111,7 +111,12 @@ export function createK6Module(
       const tags = state.tags;
       state.tags = prevTags;
       state.group = prevGroup;
-      state.emit(tags, nowMs(), [[groupDuration, performance.now() - start]], state.metadata());
+      state.emit(
+        tags,
+        nowMs(),
+        [[groupDuration, wholeNanosMs(performance.now() - start)]],
+        state.metadata(),
+      );
     };
     let result: unknown;
     try {

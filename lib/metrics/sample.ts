@@ -37,6 +37,15 @@ export function sampleTimeParts(time: number): { seconds: number; nanos: number 
   return { seconds, nanos: micros * 1000 };
 }
 
+/**
+ * A duration in milliseconds rounded to whole nanoseconds, as k6 reports time metrics (Go
+ * measures integer nanoseconds and divides by 1e6): `11.831837`, not `11.831837000000007`.
+ * Outputs write such values digit by digit.
+ */
+export function wholeNanosMs(ms: number): number {
+  return Math.round(ms * 1e6) / 1e6;
+}
+
 /** The current time in the unit samples use. */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();

@@ -7,6 +7,7 @@
  * path and cache per-second timestamp prefixes.
  * @module
  */
+import type { ByteSink } from "./_byte_sink.ts";
 
 /**
  * Formats like Go's `fmt.Sprintf("%f", v)`: six decimals, `NaN`, `+Inf`, `-Inf`, `-0.000000`,
@@ -60,6 +61,49 @@ export function formatJSONNumber(v: number): string | undefined {
   if (v === 0 && Object.is(v, -0)) return "-0";
   // JS Number#toString uses the same shortest digits and the same exponent thresholds.
   return "" + v;
+}
+
+/**
+ * Values below this with at most six decimals (every timing: k6 measures in whole
+ * nanoseconds and reports milliseconds) take the digit-writing fast path. Below 1e9 a double's
+ * spacing is under 1.2e-7, so exactly one six-decimal number rounds to it: that number is both
+ * the shortest round-trip form and the `%f` form.
+ */
+const fastLimit = 1e9;
+
+/**
+ * Writes `v` to `sink` exactly as {@link formatJSONNumber} formats it; false (and nothing
+ * written) for NaN and ±Inf. Values with at most six decimals are written digit by digit, with
+ * no string in between.
+ */
+export function writeJSONNumber(sink: ByteSink, v: number): boolean {
+  const abs = v < 0 ? -v : v;
+  if (abs < fastLimit && abs >= 1e-6) {
+    const micros = Math.round(abs * 1e6);
+    if (micros / 1e6 === abs) {
+      if (v < 0) sink.byte(0x2d);
+      sink.millionths(micros, true);
+      return true;
+    }
+  }
+  const text = formatJSONNumber(v);
+  if (text === undefined) return false;
+  sink.ascii(text);
+  return true;
+}
+
+/** Writes `v` to `sink` exactly as {@link formatFixed6} formats it. */
+export function writeFixed6(sink: ByteSink, v: number): void {
+  const abs = v < 0 ? -v : v;
+  if (abs < fastLimit && abs > 0) {
+    const micros = Math.round(abs * 1e6);
+    if (micros / 1e6 === abs) {
+      if (v < 0) sink.byte(0x2d);
+      sink.millionths(micros, false);
+      return;
+    }
+  }
+  sink.ascii(formatFixed6(v));
 }
 
 // Characters a JSON string can carry verbatim in Go's encoder with HTML escaping off:

@@ -23,11 +23,11 @@ import type { Logger } from "../log.ts";
 import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
-import { csvField, formatFixed6, LocalTimeFormatter } from "./_format.ts";
+import { csvField, LocalTimeFormatter, writeFixed6 } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink, EncodedQueue } from "./_byte_sink.ts";
+import { ByteSink, CachedTime, EncodedQueue } from "./_byte_sink.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
 
 /** The six `timeFormat` values (outputs-files.md §3.5). */
@@ -226,7 +226,7 @@ export class CsvEncoder {
   readonly columns: readonly string[];
   readonly #tagColumns: readonly string[];
   readonly #tagColumnSet: ReadonlySet<string>;
-  readonly #time: TimeEncoder;
+  readonly #time: CachedTime;
   readonly #metricPrefix = new Map<Metric, Uint8Array>();
   #tagFragment = new Map<TagSet, Uint8Array>();
   #lastMetadata: Readonly<Record<string, string>> | undefined;
@@ -236,7 +236,7 @@ export class CsvEncoder {
     this.columns = csvColumns(systemTags);
     this.#tagColumns = this.columns.slice(3, -2);
     this.#tagColumnSet = new Set(this.#tagColumns);
-    this.#time = timeEncoder(timeFormat);
+    this.#time = new CachedTime(timeEncoder(timeFormat));
   }
 
   /** The header line. */
@@ -268,9 +268,9 @@ export class CsvEncoder {
       let tags = this.#tagFragment.get(s.tags);
       if (tags === undefined) tags = this.#encodeTags(s.tags);
       sink.bytes(prefix);
-      sink.ascii(this.#time(s.time));
+      this.#time.write(sink, s.time);
       sink.byte(COMMA);
-      sink.ascii(formatFixed6(s.value));
+      writeFixed6(sink, s.value);
       sink.bytes(tags);
       if (s.metadata !== undefined) sink.bytes(this.#encodeMetadata(s.metadata));
       sink.byte(NEWLINE);
@@ -320,7 +320,6 @@ export class CsvOutput implements Output {
   readonly #queue: EncodedQueue;
   #writer?: FileWriter;
   #flusher?: PeriodicFlusher;
-  #lost = 0;
 
   constructor(params: OutputParams, config: CsvConfig) {
     this.#params = params;
@@ -382,7 +381,7 @@ export class CsvOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#queue.dropped + this.#lost;
+    const dropped = this.#queue.dropped + this.#queue.lost;
     const errors = this.#writer?.errors;
     if (errors && errors.count > 0) {
       return {
@@ -396,10 +395,11 @@ export class CsvOutput implements Output {
 
   async #flush(): Promise<void> {
     const writer = this.#writer;
-    const batch = writer && this.#queue.take();
-    if (!writer || !batch) return;
-    writer.appendBytes(batch.bytes);
-    if (!(await writer.flush())) this.#lost += batch.samples;
+    if (!writer) return;
+    await this.#queue.drain((bytes) => {
+      writer.appendBytes(bytes);
+      return writer.flush();
+    });
   }
 }
 

@@ -21,11 +21,11 @@ import type { Logger } from "../log.ts";
 import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
-import { formatJSONNumber, jsonString, LocalTimeFormatter } from "./_format.ts";
+import { jsonString, LocalTimeFormatter, writeJSONNumber } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, submetricsEnabled } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink, EncodedQueue } from "./_byte_sink.ts";
+import { ByteSink, CachedTime, EncodedQueue } from "./_byte_sink.ts";
 import type {
   Output,
   OutputFactory,
@@ -121,7 +121,7 @@ export class JsonEncoder {
   readonly #submetrics = new Map<string, JsonSubmetric[]>();
   readonly #pointPrefix = new Map<Metric, Uint8Array>();
   readonly #declared = new Set<string>();
-  readonly #time = new LocalTimeFormatter();
+  readonly #time: CachedTime;
   #tagFragment = new Map<TagSet, Uint8Array>();
   #lastMetadata: Readonly<Record<string, string>> | undefined;
   #lastMetadataBytes = new Uint8Array(0);
@@ -133,6 +133,8 @@ export class JsonEncoder {
     options: Readonly<Record<string, unknown>>,
   ) {
     this.#thresholds = thresholds;
+    const local = new LocalTimeFormatter();
+    this.#time = new CachedTime((t) => local.rfc3339Nano(t));
     if (!submetricsEnabled(options)) return;
     const add = (parent: string, selector: string) => {
       const sub = parseSubmetric(parent, selector);
@@ -193,17 +195,17 @@ export class JsonEncoder {
           sink.bytes(utf8.encode(this.metricLine(s.metric)));
         }
       }
-      const value = formatJSONNumber(s.value);
-      if (value === undefined) {
-        this.skipped++;
+      const v = s.value;
+      if (v - v !== 0) {
+        this.skipped++; // NaN or ±Inf: no JSON form
         continue;
       }
       let tags = this.#tagFragment.get(s.tags);
       if (tags === undefined) tags = this.#encodeTags(s.tags);
       sink.bytes(prefix);
-      sink.ascii(this.#time.rfc3339Nano(s.time));
+      this.#time.write(sink, s.time);
       sink.bytes(VALUE_KEY);
-      sink.ascii(value);
+      writeJSONNumber(sink, v);
       sink.bytes(tags);
       if (s.metadata !== undefined) sink.bytes(this.#encodeMetadata(s.metadata));
       sink.bytes(LINE_END);
@@ -240,7 +242,6 @@ export class JsonOutput implements Output {
   #encoder?: JsonEncoder;
   #writer?: FileWriter;
   #flusher?: PeriodicFlusher;
-  #lost = 0;
 
   constructor(params: OutputParams) {
     this.#params = params;
@@ -293,7 +294,7 @@ export class JsonOutput implements Output {
   }
 
   stats(): OutputStats {
-    const dropped = this.#queue.dropped + this.#lost + (this.#encoder?.skipped ?? 0);
+    const dropped = this.#queue.dropped + this.#queue.lost + (this.#encoder?.skipped ?? 0);
     const notes: string[] = [];
     const skipped = this.#encoder?.skipped ?? 0;
     if (skipped > 0) notes.push(`${skipped} samples with NaN/Inf values could not be encoded`);
@@ -313,11 +314,10 @@ export class JsonOutput implements Output {
     const writer = this.#writer;
     const encoder = this.#encoder;
     if (!writer || !encoder) return;
-    const batch = this.#queue.take();
-    if (batch) {
-      writer.appendBytes(batch.bytes);
-      if (!(await writer.flush())) this.#lost += batch.samples;
-    }
+    await this.#queue.drain((bytes) => {
+      writer.appendBytes(bytes);
+      return writer.flush();
+    });
     const skippedBefore = this.#skippedLogged;
     this.#skippedLogged = encoder.skipped;
     const skipped = encoder.skipped - skippedBefore;

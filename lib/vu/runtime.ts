@@ -14,7 +14,7 @@ import type { HttpConfig } from "../config/types.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metric, MetricRegistry } from "../metrics/metric.ts";
-import { nowMs } from "../metrics/sample.ts";
+import { nowMs, wholeNanosMs } from "../metrics/sample.ts";
 import type { IterationOutcome } from "../executor/types.ts";
 import { createK6Module, vuSleep } from "../js/k6.ts";
 import { createMetricsModule } from "../js/metrics.ts";
@@ -382,7 +382,7 @@ export class VU implements VUState {
       else this.#logException(err);
     }
     const end = nowMs();
-    const duration = performance.now() - start;
+    const duration = wholeNanosMs(performance.now() - start);
     this.tags = baseTags;
     this.group = "";
     this.#flushData(end);

@@ -5,7 +5,10 @@ import {
   formatJSONNumber,
   jsonString,
   LocalTimeFormatter,
+  writeFixed6,
+  writeJSONNumber,
 } from "../../lib/output/_format.ts";
+import { ByteSink } from "../../lib/output/_byte_sink.ts";
 import { t0, withTZ } from "./_fixtures.ts";
 
 Deno.test("formatFixed6 matches Go's %f", () => {
@@ -47,6 +50,63 @@ Deno.test("formatJSONNumber matches Go's encoding/json float64 output", () => {
     [Infinity, undefined],
   ];
   for (const [v, want] of cases) assertEquals(formatJSONNumber(v), want, `number ${v}`);
+});
+
+Deno.test("writeJSONNumber and writeFixed6 write the bytes their string forms have", () => {
+  const sink = new ByteSink(64);
+  const decoder = new TextDecoder();
+  const viaBytes = (write: (s: ByteSink) => unknown) => {
+    sink.clear();
+    write(sink);
+    return decoder.decode(sink.view());
+  };
+  const check = (v: number) => {
+    assertEquals(viaBytes((s) => writeJSONNumber(s, v)), formatJSONNumber(v) ?? "", `json ${v}`);
+    assertEquals(viaBytes((s) => writeFixed6(s, v)), formatFixed6(v), `fixed6 ${v}`);
+  };
+  const edges = [
+    0,
+    -0,
+    1,
+    -1,
+    0.5,
+    1e-6,
+    -1e-6,
+    9.99e-7,
+    1e-7,
+    0.000001,
+    0.0000015,
+    0.1 + 0.2,
+    10,
+    100,
+    999999.999999,
+    1000000,
+    999999999.999999,
+    1e9,
+    1e9 + 0.5,
+    123456789.123456,
+    11.831837000000007,
+    10.643304999999998,
+    0.0078125,
+    0.0234375,
+    1e21,
+    2 ** 53,
+    NaN,
+    Infinity,
+    -Infinity,
+    Number.MIN_VALUE,
+    Number.MAX_VALUE,
+  ];
+  for (const v of edges) check(v);
+  // Timings as k6 reports them (whole nanoseconds in ms), integers, and arbitrary doubles.
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 200_000; i++) {
+    const scale = 10 ** Math.floor(random() * 30 - 9);
+    check(Math.round(random() * scale * 1e6) / 1e6);
+    check(Math.floor(random() * scale));
+    check((random() - 0.5) * scale);
+  }
 });
 
 Deno.test("jsonString escapes like Go's encoder without HTML escaping", () => {
