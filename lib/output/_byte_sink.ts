@@ -225,7 +225,7 @@ export class EncodedQueue {
     this.#name = name;
     this.#logger = logger;
     this.#maxBytes = opts.maxBytes ?? 256 << 20;
-    this.#earlyBytes = opts.earlyFlushBytes ?? 16 << 20;
+    this.#earlyBytes = opts.earlyFlushBytes ?? 4 << 20;
   }
 
   /** Encodes the batch unless the queue is full; true when an early write is due. */
