@@ -72,20 +72,34 @@ export function formatJSONNumber(v: number): string | undefined {
 const fastLimit = 1e9;
 
 /**
+ * Writes `v` when it takes the fast path: +0, or a magnitude in [1e-6, 1e9) with at most six
+ * decimals. Writes the shortest decimal (`trim`, e.g. `0.5`), which Go's `'f', -1`, Go's JSON
+ * encoder and JS's `String` agree on in this range, or six decimals (`0.500000`, Go's `%f` and
+ * JS's `toFixed(6)`). Returns false, writing nothing, for any other value: the caller formats
+ * it the slow way.
+ */
+export function writeMillionths(sink: ByteSink, v: number, trim: boolean): boolean {
+  if (v === 0) {
+    if (1 / v < 0) return false; // -0: each format has its own spelling
+    if (trim) sink.byte(0x30);
+    else sink.ascii("0.000000");
+    return true;
+  }
+  const abs = v < 0 ? -v : v;
+  if (!(abs < fastLimit)) return false;
+  const micros = Math.round(abs * 1e6);
+  if (micros === 0 || micros / 1e6 !== abs) return false;
+  if (v < 0) sink.byte(0x2d);
+  sink.millionths(micros, trim);
+  return true;
+}
+
+/**
  * Writes `v` to `sink` exactly as {@link formatJSONNumber} formats it; false (and nothing
- * written) for NaN and ±Inf. Values with at most six decimals are written digit by digit, with
- * no string in between.
+ * written) for NaN and ±Inf.
  */
 export function writeJSONNumber(sink: ByteSink, v: number): boolean {
-  const abs = v < 0 ? -v : v;
-  if (abs < fastLimit && abs >= 1e-6) {
-    const micros = Math.round(abs * 1e6);
-    if (micros / 1e6 === abs) {
-      if (v < 0) sink.byte(0x2d);
-      sink.millionths(micros, true);
-      return true;
-    }
-  }
+  if (writeMillionths(sink, v, true)) return true;
   const text = formatJSONNumber(v);
   if (text === undefined) return false;
   sink.ascii(text);
@@ -94,16 +108,7 @@ export function writeJSONNumber(sink: ByteSink, v: number): boolean {
 
 /** Writes `v` to `sink` exactly as {@link formatFixed6} formats it. */
 export function writeFixed6(sink: ByteSink, v: number): void {
-  const abs = v < 0 ? -v : v;
-  if (abs < fastLimit && abs > 0) {
-    const micros = Math.round(abs * 1e6);
-    if (micros / 1e6 === abs) {
-      if (v < 0) sink.byte(0x2d);
-      sink.millionths(micros, false);
-      return;
-    }
-  }
-  sink.ascii(formatFixed6(v));
+  if (!writeMillionths(sink, v, false)) sink.ascii(formatFixed6(v));
 }
 
 // Characters a JSON string can carry verbatim in Go's encoder with HTML escaping off:

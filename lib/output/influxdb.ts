@@ -27,7 +27,8 @@ import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
-import { ByteSink } from "./_byte_sink.ts";
+import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { writeMillionths } from "./_format.ts";
 import {
   jsonObject,
   maskCredentials,
@@ -323,6 +324,7 @@ export class LineEncoder {
   readonly #measurements = new Map<Metric, string>();
   readonly #measurementBytes = new Map<Metric, Uint8Array>();
   readonly #byteParts = new WeakMap<TagSet, { head: Uint8Array; tail: Uint8Array }>();
+  readonly #time = new CachedTime((t) => this.timestamp(t));
 
   constructor(tagsAsFields: ReadonlyMap<string, FieldType>, precision: string) {
     this.#asFields = tagsAsFields;
@@ -367,9 +369,9 @@ export class LineEncoder {
     }
     sink.bytes(m);
     sink.bytes(parts.head);
-    sink.ascii(formatFloat(v));
+    if (!writeMillionths(sink, v, true)) sink.ascii(formatFloat(v));
     sink.bytes(parts.tail);
-    sink.ascii(this.timestamp(sample.time));
+    this.#time.write(sink, sample.time);
     sink.byte(0x0a);
     return true;
   }

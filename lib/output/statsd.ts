@@ -31,6 +31,7 @@ import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher } from "./helpers.ts";
 import { ByteSink } from "./_byte_sink.ts";
+import { writeMillionths } from "./_format.ts";
 import {
   jsonObject,
   readBool,
@@ -202,13 +203,13 @@ export class StatsdEncoder {
     switch (metric.type) {
       case "counter":
         sink.bytes(this.#prefix(metric));
-        sink.ascii(truncInt(v));
+        writeTruncInt(sink, v);
         sink.bytes(this.#suffix("c", sample.tags));
         return;
       case "gauge":
       case "trend":
         sink.bytes(this.#prefix(metric));
-        sink.ascii(v.toFixed(6));
+        if (!writeMillionths(sink, v, false)) sink.ascii(v.toFixed(6));
         sink.bytes(this.#suffix(metric.type === "gauge" ? "g" : "ms", sample.tags));
         return;
       default: {
@@ -217,7 +218,7 @@ export class StatsdEncoder {
           sink.byte(0x31); // "1"
         } else {
           sink.bytes(this.#prefix(metric));
-          sink.ascii(truncInt(v));
+          writeTruncInt(sink, v);
         }
         sink.bytes(this.#suffix("c", sample.tags));
       }
@@ -281,6 +282,12 @@ function truncInt(v: number): string {
   const t = Math.trunc(v);
   // -0 and non-finite values: StatsD has no syntax for NaN/Inf; send 0 like Go's int64 cast.
   return Number.isFinite(t) ? (t === 0 ? "0" : t.toFixed(0)) : "0";
+}
+
+/** {@link truncInt} into a sink; whole non-negative values (the usual case) as digits. */
+function writeTruncInt(sink: ByteSink, v: number): void {
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) sink.uint(v);
+  else sink.ascii(truncInt(v));
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

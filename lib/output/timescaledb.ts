@@ -32,7 +32,8 @@ import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink } from "./_byte_sink.ts";
+import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { writeMillionths } from "./_format.ts";
 import { Buffer } from "node:buffer";
 import type { Metric } from "../metrics/metric.ts";
 import { jsonObject, maskCredentials, readDurationMs, readString } from "./_service_config.ts";
@@ -126,17 +127,21 @@ export class CopyEncoder {
 
   readonly #metricBytes = new Map<Metric, Uint8Array>();
   readonly #tagBytes = new WeakMap<TagSet, Uint8Array>();
+  /** `2026-01-01T10:00:00.123456` (the `Z` is in the metric column's bytes). */
+  readonly #time = new CachedTime((time) => {
+    const { seconds, nanos } = sampleTimeParts(time);
+    if (seconds !== this.#second) {
+      this.#second = seconds;
+      this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
+    }
+    return this.#secondText + "." + String(nanos / 1000).padStart(6, "0");
+  });
 
   /**
    * Appends one COPY row (newline included) to `sink` as bytes: the same text as
    * {@link CopyEncoder.row}, with the metric and tag columns cached as bytes.
    */
   rowTo(sample: Sample, sink: ByteSink): void {
-    const { seconds, nanos } = sampleTimeParts(sample.time);
-    if (seconds !== this.#second) {
-      this.#second = seconds;
-      this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
-    }
     let metric = this.#metricBytes.get(sample.metric);
     if (metric === undefined) {
       metric = utf8.encode("Z\t" + sample.metric.name + "\t");
@@ -147,11 +152,9 @@ export class CopyEncoder {
       tags = utf8.encode("\t" + this.#tagText(sample.tags) + "\n");
       this.#tagBytes.set(sample.tags, tags);
     }
-    sink.ascii(this.#secondText);
-    sink.byte(0x2e); // "."
-    sink.ascii(String(nanos / 1000).padStart(6, "0"));
+    this.#time.write(sink, sample.time);
     sink.bytes(metric);
-    sink.ascii(String(sample.value));
+    if (!writeMillionths(sink, sample.value, true)) sink.ascii(String(sample.value));
     sink.bytes(tags);
   }
 

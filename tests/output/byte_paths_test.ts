@@ -25,11 +25,14 @@ const samples: Sample[] = [];
 let i = 0;
 for (const m of metrics) {
   for (const tags of tagSets) {
-    for (const value of [0, 1, 2.5, 1234.5678901, -3, 1e-7]) {
+    // Digit-written values (k6-style timings, whole numbers, 0) and the slow path's.
+    const values = [0, 1, 2.5, 1234.5678901, -3, 1e-7, -0, 0.123456, 11.831837, -0.5];
+    for (const value of [...values, 999999999.999999, 123456789012.5, 2 ** 60]) {
       samples.push({
         metric: registry.get(m)!,
         tags,
-        time: 1767261600123.456 + i++ * 1.001,
+        // Runs of three samples share a time, as a request's samples do (cached times).
+        time: 1767261600123.456 + Math.floor(i++ / 3) * 1.001,
         value,
         metadata: undefined,
       });
