@@ -1,13 +1,12 @@
 /**
  * The `opentelemetry` output (outputs-services.md §4), alias `experimental-opentelemetry` (with a
- * deprecation warning). Samples are recorded into the official OpenTelemetry JS metrics SDK every
- * `flushInterval`; the SDK's periodic reader exports OTLP (gRPC or HTTP/protobuf) every
- * `exportInterval` with cumulative temporality.
+ * deprecation warning). Samples are aggregated as they arrive (`_otel_aggregate.ts`: the SDK's
+ * default semantics, keyed by interned tag set) and every `exportInterval` the cumulative state
+ * goes out through the official OTLP exporters (`@opentelemetry/exporter-metrics-otlp-proto`
+ * and `-grpc` over `@grpc/grpc-js`, both working under Deno 2.9) with the SDK's resource.
  *
- * Why the SDK and not hand-encoded OTLP: measured under Deno 2.9 both official exporters
- * (`@opentelemetry/exporter-metrics-otlp-proto` and `-grpc` over `@grpc/grpc-js`) work, and
- * recording costs about 0.3 µs per sample (scripts/bench_services_b.ts), so the SDK gives k6's
- * exact aggregation semantics (histogram buckets, temporality, resource) at no real cost.
+ * The SDK's instruments were used for aggregation until `deno task bench` showed their
+ * per-call attribute hashing at ~9 µs per request (13 samples), +25–30% CPU per request.
  *
  * @example
  * ```ts
@@ -19,13 +18,9 @@
  * ```
  * @module
  */
-import { type Attributes, type Meter, ValueType } from "@opentelemetry/api";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AggregationTemporality,
-  type InstrumentType,
-  MeterProvider,
-  PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
@@ -33,10 +28,9 @@ import { Buffer } from "node:buffer";
 import { errorMessage, invalidConfig } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { parseDuration } from "../config/duration.ts";
-import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
-import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
+import { OtelAggregator } from "./_otel_aggregate.ts";
 import {
   basicAuthToken,
   errorChain,
@@ -253,43 +247,6 @@ const EXPORT_SUCCESS = 0;
 /** Go's OTLP exporters time out after 10 s; never longer than one export interval here. */
 const EXPORT_TIMEOUT_MS = 10_000;
 
-/** Wraps the real exporter to count undelivered samples and log failures once per export. */
-class AccountingExporter implements PushMetricExporter {
-  readonly #inner: PushMetricExporter;
-  readonly #onResult: (ok: boolean, error: string) => void;
-
-  constructor(inner: PushMetricExporter, onResult: (ok: boolean, error: string) => void) {
-    this.#inner = inner;
-    this.#onResult = onResult;
-  }
-
-  export(
-    metrics: ResourceMetrics,
-    resultCallback: (result: { code: number; error?: Error }) => void,
-  ): void {
-    this.#inner.export(metrics, (result) => {
-      this.#onResult(
-        result.code === EXPORT_SUCCESS,
-        result.error ? errorChain(result.error) : "export failed",
-      );
-      resultCallback(result);
-    });
-  }
-
-  forceFlush(): Promise<void> {
-    return this.#inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.#inner.shutdown();
-  }
-
-  selectAggregationTemporality(_type: InstrumentType): AggregationTemporality {
-    // k6 uses the SDK default: cumulative for every instrument.
-    return AggregationTemporality.CUMULATIVE;
-  }
-}
-
 async function createExporter(cfg: OpenTelemetryConfig): Promise<PushMetricExporter> {
   const headers: Record<string, string> = { ...cfg.headers };
   if (cfg.username !== undefined || cfg.password !== undefined) {
@@ -340,8 +297,6 @@ async function createExporter(cfg: OpenTelemetryConfig): Promise<PushMetricExpor
   });
 }
 
-type Recorder = (value: number, attributes: Attributes) => void;
-
 /**
  * The OpenTelemetry output. Prefer the default-exported factory.
  *
@@ -354,10 +309,13 @@ export class OpenTelemetryOutput implements Output {
   readonly config: OpenTelemetryConfig;
   readonly #logger: Logger;
   readonly #redactor: Redactor;
-  readonly #provider: MeterProvider;
-  readonly #meter: Meter;
-  readonly #recorders = new Map<Metric, Recorder>();
-  readonly #attributes = new Map<TagSet, Attributes>();
+  readonly #exporter: PushMetricExporter;
+  readonly #resource: Resource;
+  readonly #aggregator: OtelAggregator;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** The export in flight (exports never overlap). */
+  #exporting: Promise<void> = Promise.resolve();
+  #stopped = false;
   #recordedSinceExport = 0;
   #exports = 0;
   #failedExports = 0;
@@ -374,20 +332,12 @@ export class OpenTelemetryOutput implements Output {
     for (const [k, v] of Object.entries(config.headers)) {
       if (/^authorization$/i.test(k) || /key|token|secret/i.test(k)) this.#redactor.add(v);
     }
-    const accounting = new AccountingExporter(exporter, (ok, error) => this.#exported(ok, error));
-    const reader = new PeriodicExportingMetricReader({
-      exporter: accounting,
-      exportIntervalMillis: config.exportInterval,
-      exportTimeoutMillis: Math.min(EXPORT_TIMEOUT_MS, config.exportInterval),
-    });
-    this.#provider = new MeterProvider({
-      resource: defaultResource().merge(resourceFromAttributes({
-        "service.name": config.serviceName,
-        "service.version": config.serviceVersion,
-      })),
-      readers: [reader],
-    });
-    this.#meter = this.#provider.getMeter("k6");
+    this.#exporter = exporter;
+    this.#resource = defaultResource().merge(resourceFromAttributes({
+      "service.name": config.serviceName,
+      "service.version": config.serviceVersion,
+    }));
+    this.#aggregator = new OtelAggregator(config.metricPrefix);
   }
 
   /** Builds the exporter (loading the gRPC stack only when asked for) and the output. */
@@ -407,28 +357,32 @@ export class OpenTelemetryOutput implements Output {
   }
 
   /**
-   * Nothing to start: samples go to the SDK as they arrive (so `flushInterval` needs no timer
-   * of ours) and the SDK's reader exports every `exportInterval`.
+   * Starts the export timer. Samples are aggregated as they arrive (so `flushInterval` needs no
+   * timer of ours); every `exportInterval` the cumulative state goes to the exporter.
    */
   start(): Promise<void> {
+    this.#timer = setInterval(() => this.#exportSoon(), this.config.exportInterval);
     return Promise.resolve();
   }
 
-  /**
-   * Records into the SDK's instruments at once (the SDK aggregates; its reader exports on the
-   * export interval) instead of holding the flush interval's Sample objects.
-   */
+  /** Aggregates at once instead of holding the flush interval's Sample objects. */
   addMetricSamples(samples: readonly Sample[]): void {
-    if (samples.length === 0) return;
-    this.#record(samples);
+    if (samples.length === 0 || this.#stopped) return;
+    this.#aggregator.add(samples);
+    this.#recordedSinceExport += samples.length;
   }
 
+  /** Exports once more (the final state) and shuts the exporter down. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#exportSoon();
     try {
-      // Shutdown exports once more (the final collection) and closes the exporter.
-      await this.#provider.shutdown();
+      await this.#exporter.shutdown();
     } catch (err) {
-      this.#logger.warn("Failed to shut down the OpenTelemetry meter provider", {
+      this.#logger.warn("Failed to shut down the OpenTelemetry exporter", {
         error: this.#redactor.redact(errorMessage(err)),
       });
     }
@@ -445,10 +399,49 @@ export class OpenTelemetryOutput implements Output {
       : { droppedSamples: dropped };
   }
 
-  #exported(ok: boolean, error: string): void {
-    this.#exports++;
+  /** Queues an export after the one in flight. */
+  #exportSoon(): Promise<void> {
+    this.#exporting = this.#exporting.then(() => this.#export());
+    return this.#exporting;
+  }
+
+  #export(): Promise<void> {
+    const metrics = this.#aggregator.collect(Date.now());
     const samples = this.#recordedSinceExport;
     this.#recordedSinceExport = 0;
+    const data: ResourceMetrics = {
+      resource: this.#resource,
+      scopeMetrics: metrics.length > 0 ? [{ scope: { name: "k6", version: "" }, metrics }] : [],
+    };
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const done = (ok: boolean, error: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#exported(ok, error, samples);
+        resolve();
+      };
+      // Go's exporters give up after the timeout; so does this (the exporter has its own too).
+      const timer = setTimeout(
+        () => done(false, "export timed out"),
+        Math.min(EXPORT_TIMEOUT_MS, this.config.exportInterval) + 1000,
+      );
+      try {
+        this.#exporter.export(data, (result) => {
+          done(
+            result.code === EXPORT_SUCCESS,
+            result.error ? errorChain(result.error) : "export failed",
+          );
+        });
+      } catch (err) {
+        done(false, errorChain(err));
+      }
+    });
+  }
+
+  #exported(ok: boolean, error: string, samples: number): void {
+    this.#exports++;
     if (ok) return;
     this.#failedExports++;
     this.#failedSamples += samples;
@@ -457,58 +450,6 @@ export class OpenTelemetryOutput implements Output {
       error: this.#lastError,
       url: exporterURL(this.config),
     });
-  }
-
-  #record(samples: readonly Sample[]): void {
-    for (const sample of samples) {
-      let record = this.#recorders.get(sample.metric);
-      if (!record) {
-        record = this.#instrument(sample.metric);
-        this.#recorders.set(sample.metric, record);
-      }
-      let attrs = this.#attributes.get(sample.tags);
-      if (!attrs) {
-        attrs = {};
-        for (const [k, v] of Object.entries(sample.tags.tags)) {
-          if (k !== "" && v !== "") attrs[k] = v;
-        }
-        this.#attributes.set(sample.tags, attrs);
-      }
-      record(sample.value, attrs);
-    }
-    this.#recordedSinceExport += samples.length;
-  }
-
-  #instrument(metric: Metric): Recorder {
-    const name = this.config.metricPrefix + metric.name;
-    const unit = metric.contains === "time" ? "ms" : metric.contains === "data" ? "By" : undefined;
-    const opts = unit ? { unit } : {};
-    switch (metric.type) {
-      case "counter": {
-        const c = this.#meter.createCounter(name, opts);
-        return (v, a) => c.add(v, a);
-      }
-      case "gauge": {
-        const g = this.#meter.createGauge(name, opts);
-        return (v, a) => g.record(v, a);
-      }
-      case "trend": {
-        const h = this.#meter.createHistogram(name, opts);
-        return (v, a) => h.record(v, a);
-      }
-      case "rate": {
-        // k6 v2: one Int64 counter `<name>.total`, split by a `condition` attribute.
-        const c = this.#meter.createCounter(name + ".total", { valueType: ValueType.INT });
-        const zero = new Map<Attributes, Attributes>();
-        const nonZero = new Map<Attributes, Attributes>();
-        return (v, a) => {
-          const cache = v !== 0 ? nonZero : zero;
-          let attrs = cache.get(a);
-          if (!attrs) cache.set(a, attrs = { ...a, condition: v !== 0 ? "nonzero" : "zero" });
-          c.add(1, attrs);
-        };
-      }
-    }
   }
 }
 
