@@ -57,6 +57,7 @@ const OVERFLOW: Attributes = { "otel.metric.overflow": true };
 interface Series {
   readonly attributes: Attributes;
   readonly start: number;
+  /** The sum (counters, histograms) or the last value (gauges). */
   value: number;
   /** Histograms only. */
   counts?: number[];
@@ -193,54 +194,42 @@ export class OtelAggregator {
     for (const inst of this.#ordered) {
       const series = inst.all();
       if (series.length === 0) continue;
-      const descriptor = inst.descriptor;
-      const aggregationTemporality = AggregationTemporality.CUMULATIVE;
-      switch (inst.kind) {
-        case "histogram":
-          out.push({
-            descriptor,
-            aggregationTemporality,
-            dataPointType: DataPointType.HISTOGRAM,
-            dataPoints: series.map((s) => ({
-              attributes: s.attributes,
-              startTime: hrTime(s.start),
-              endTime,
-              value: {
-                buckets: { boundaries: DEFAULT_BOUNDARIES as number[], counts: [...s.counts!] },
-                sum: s.value,
-                count: s.count,
-                min: s.count > 0 ? s.min : undefined,
-                max: s.count > 0 ? s.max : undefined,
-              },
-            })),
-          });
-          break;
-        case "gauge":
-          out.push({
-            descriptor,
-            aggregationTemporality,
-            dataPointType: DataPointType.GAUGE,
-            dataPoints: series.map((s) => ({
-              attributes: s.attributes,
-              startTime: hrTime(s.start),
-              endTime,
-              value: s.value,
-            })),
-          });
-          break;
-        default:
-          out.push({
-            descriptor,
-            aggregationTemporality,
-            dataPointType: DataPointType.SUM,
-            isMonotonic: true,
-            dataPoints: series.map((s) => ({
-              attributes: s.attributes,
-              startTime: hrTime(s.start),
-              endTime,
-              value: s.value,
-            })),
-          });
+      const points = <T>(value: (s: Series) => T) =>
+        series.map((s) => ({
+          attributes: s.attributes,
+          startTime: hrTime(s.start),
+          endTime,
+          value: value(s),
+        }));
+      const base = {
+        descriptor: inst.descriptor,
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      };
+      if (inst.kind === "histogram") {
+        out.push({
+          ...base,
+          dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: points((s) => ({
+            buckets: { boundaries: DEFAULT_BOUNDARIES as number[], counts: [...s.counts!] },
+            sum: s.value,
+            count: s.count,
+            min: s.count > 0 ? s.min : undefined,
+            max: s.count > 0 ? s.max : undefined,
+          })),
+        });
+      } else if (inst.kind === "gauge") {
+        out.push({
+          ...base,
+          dataPointType: DataPointType.GAUGE,
+          dataPoints: points((s) => s.value),
+        });
+      } else {
+        out.push({
+          ...base,
+          dataPointType: DataPointType.SUM,
+          isMonotonic: true,
+          dataPoints: points((s) => s.value),
+        });
       }
     }
     return out;

@@ -128,14 +128,16 @@ export class CopyEncoder {
   readonly #metricBytes = new Map<Metric, Uint8Array>();
   readonly #tagBytes = new WeakMap<TagSet, Uint8Array>();
   /** `2026-01-01T10:00:00.123456` (the `Z` is in the metric column's bytes). */
-  readonly #time = new CachedTime((time) => {
+  readonly #time = new CachedTime((time) => this.#timeText(time));
+
+  #timeText(time: number): string {
     const { seconds, nanos } = sampleTimeParts(time);
     if (seconds !== this.#second) {
       this.#second = seconds;
       this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
     }
     return this.#secondText + "." + String(nanos / 1000).padStart(6, "0");
-  });
+  }
 
   /**
    * Appends one COPY row (newline included) to `sink` as bytes: the same text as
@@ -171,15 +173,8 @@ export class CopyEncoder {
 
   /** One COPY row, newline included. */
   row(sample: Sample): string {
-    const { seconds, nanos } = sampleTimeParts(sample.time);
-    if (seconds !== this.#second) {
-      this.#second = seconds;
-      this.#secondText = new Date(seconds * 1000).toISOString().slice(0, 19);
-    }
-    const tags = this.#tagText(sample.tags);
-    const micros = String(nanos / 1000).padStart(6, "0");
-    return this.#secondText + "." + micros + "Z\t" + sample.metric.name + "\t" +
-      String(sample.value) + "\t" + tags + "\n";
+    return this.#timeText(sample.time) + "Z\t" + sample.metric.name + "\t" +
+      String(sample.value) + "\t" + this.#tagText(sample.tags) + "\n";
   }
 }
 
