@@ -14,15 +14,25 @@
  */
 import type { Sample } from "../metrics/sample.ts";
 
-/** Growable byte buffer; `take()` hands the bytes over and starts a fresh buffer. */
+/** Growable byte buffer; `take()` hands the bytes over, `recycle()` hands them back. */
 export class ByteSink {
   #buf: Uint8Array<ArrayBuffer>;
   #length = 0;
   readonly #initial: number;
+  /** Buffers handed back by {@link ByteSink.recycle}, reused by take(). */
+  readonly #spares: ArrayBuffer[] = [];
+  readonly #maxSpares: number;
+  /** Buffers take() handed out: only these are accepted back. */
+  readonly #taken = new WeakSet<ArrayBuffer>();
 
-  constructor(initialSize = 1 << 16) {
+  /**
+   * `maxSpares` bounds how many recycled buffers wait for reuse: as many as the owner has
+   * taken and not yet written at once (default 4).
+   */
+  constructor(initialSize = 1 << 16, opts: { maxSpares?: number } = {}) {
     this.#initial = initialSize;
     this.#buf = new Uint8Array(initialSize);
+    this.#maxSpares = opts.maxSpares ?? 4;
   }
 
   /** Bytes written since the last take(). */
@@ -123,14 +133,33 @@ export class ByteSink {
   }
 
   /**
-   * Returns the bytes written so far and starts a new buffer (the returned view stays valid:
-   * its memory is never reused).
+   * Returns the bytes written so far and starts a new buffer: a recycled one when
+   * {@link ByteSink.recycle} handed one back, else fresh memory. The returned view stays valid
+   * until the caller recycles it.
    */
   take(): Uint8Array<ArrayBuffer> {
     const out = this.#buf.subarray(0, this.#length);
-    this.#buf = new Uint8Array(Math.max(this.#initial, Math.min(this.#buf.length, 64 << 20)));
+    this.#taken.add(out.buffer);
+    const spare = this.#spares.pop();
+    this.#buf = spare
+      ? new Uint8Array(spare)
+      : new Uint8Array(Math.max(this.#initial, Math.min(this.#buf.length, 64 << 20)));
     this.#length = 0;
     return out;
+  }
+
+  /**
+   * Hands back bytes from {@link ByteSink.take} once nothing reads them any more, so a later
+   * take() reuses their memory. A fresh multi-MB buffer per flush page-faults on every first
+   * touch: the timescaledb output spent a quarter of its main thread zeroing new pages
+   * (`perf`, 2026-11-21). Keeps at most `maxSpares`; bytes from elsewhere are ignored.
+   */
+  recycle(bytes: Uint8Array<ArrayBuffer>): void {
+    const buffer = bytes.buffer;
+    if (buffer === this.#buf.buffer || this.#spares.length >= this.#maxSpares) return;
+    if (this.#spares.includes(buffer) || !this.#taken.has(buffer)) return;
+    this.#taken.delete(buffer);
+    this.#spares.push(buffer);
   }
 
   #grow(need: number): void {
@@ -181,8 +210,6 @@ export interface EncodedBatch {
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** Samples encoded into `bytes` (for the undelivered count when a write fails). */
   readonly samples: number;
-  /** The buffer behind `bytes`, reused once a drain has written it. */
-  readonly sink: ByteSink;
 }
 
 /**
@@ -202,9 +229,7 @@ export class EncodedQueue {
   readonly #logger: { warn(msg: string): void };
   readonly #maxBytes: number;
   readonly #earlyBytes: number;
-  #sink = new ByteSink(1 << 20);
-  /** A written batch's buffer, kept for the next take (fresh multi-MB buffers page-fault). */
-  #spare: ByteSink | undefined;
+  readonly #sink = new ByteSink(1 << 20);
   #samples = 0;
   #warned = false;
   /** Samples refused because the queue was full. */
@@ -252,10 +277,7 @@ export class EncodedQueue {
    */
   take(): EncodedBatch | undefined {
     if (this.#samples === 0) return undefined;
-    const sink = this.#sink;
-    const batch = { bytes: sink.view(), samples: this.#samples, sink };
-    this.#sink = this.#spare ?? new ByteSink(1 << 20);
-    this.#spare = undefined;
+    const batch = { bytes: this.#sink.take(), samples: this.#samples };
     this.#samples = 0;
     return batch;
   }
@@ -270,13 +292,7 @@ export class EncodedQueue {
     try {
       if (!(await write(batch.bytes))) this.lost += batch.samples;
     } finally {
-      this.#recycle(batch);
+      this.#sink.recycle(batch.bytes);
     }
-  }
-
-  /** Takes a batch's buffer back once its bytes have been written (or given up on). */
-  #recycle(batch: EncodedBatch): void {
-    batch.sink.clear();
-    this.#spare = batch.sink;
   }
 }

@@ -428,8 +428,12 @@ class InfluxOutput implements Output {
   readonly #cfg: InfluxConfig;
   readonly #encoder: LineEncoder;
   readonly #buffer = new SampleBuffer();
-  /** HTTP mode: lines encoded as batches arrive, cut into request bodies. */
-  #pending = new ByteSink(1 << 20);
+  /**
+   * HTTP mode: lines encoded as batches arrive, cut into request bodies whose buffers are
+   * reused once written (fresh ones page-fault: a second of bodies, ~25 of 10,000 lines at
+   * 30k requests/s, waits for its turn at each flush).
+   */
+  readonly #pending = new ByteSink(2 << 20, { maxSpares: 32 });
   #pendingLines = 0;
   #bodies: Array<{ body: Uint8Array<ArrayBuffer>; lines: number }> = [];
   #queuedBytes = 0;
@@ -629,6 +633,8 @@ class InfluxOutput implements Output {
         signal: AbortSignal.timeout(Math.max(10_000, 2 * cfg.pushIntervalMs)),
       });
       const text = await res.text();
+      // The exchange is over, so nothing reads the body any more: its buffer can be reused.
+      this.#pending.recycle(body);
       if (res.status !== 204 && res.status !== 200) error = `${res.status}: ${text.trim()}`;
     } catch (err) {
       error = errorMessage(err);

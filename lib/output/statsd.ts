@@ -338,7 +338,7 @@ class StatsdOutput implements Output {
   readonly #cfg: StatsdConfig;
   readonly #encoder: StatsdEncoder;
   /** Datagram payloads packed as batches arrive: bytes, and [start, end, lines] per datagram. */
-  #out = new ByteSink(1 << 20);
+  readonly #out = new ByteSink(1 << 20);
   #marks: Array<[number, number, number]> = [];
   readonly #line = new ByteSink(512);
   #start = 0;
@@ -465,6 +465,8 @@ class StatsdOutput implements Output {
         });
       });
     }
+    // Every send has called back, so the kernel has the bytes: the buffer can be reused.
+    this.#out.recycle(bytes);
     if (failed > 0) {
       this.#failed += failed;
       this.#params.logger.warn(

@@ -1,4 +1,4 @@
-import { assertEquals } from "../_assert.ts";
+import { assert, assertEquals } from "../_assert.ts";
 import { ByteSink, EncodedQueue } from "../../lib/output/_byte_sink.ts";
 import type { Sample } from "../../lib/metrics/sample.ts";
 
@@ -18,6 +18,58 @@ Deno.test("ByteSink grows, takes and reuses", () => {
   sink.ascii("x");
   sink.clear();
   assertEquals(sink.length, 0);
+});
+
+Deno.test("ByteSink.recycle: take() reuses only buffers it handed out and got back", () => {
+  const sink = new ByteSink(16);
+  sink.ascii("first");
+  const first = sink.take();
+  sink.ascii("second");
+  const second = sink.take();
+  assertEquals([ascii(first), ascii(second)], ["first", "second"]); // not reused unasked
+  sink.recycle(new Uint8Array(16)); // not the sink's: ignored
+  sink.recycle(first);
+  sink.recycle(first); // twice: kept once
+  sink.ascii("third"); // the buffer in use since the last take
+  const third = sink.take();
+  assert(third.buffer !== first.buffer);
+  sink.ascii("fourth"); // the recycled buffer
+  const fourth = sink.take();
+  assert(fourth.buffer === first.buffer, "take() continues in the recycled buffer");
+  assertEquals([ascii(third), ascii(fourth)], ["third", "fourth"]);
+  sink.ascii("fifth");
+  assert(sink.take().buffer !== first.buffer, "a recycled buffer is handed out once");
+  // At most four spares are kept.
+  const taken = [third, second];
+  for (let i = 0; i < 4; i++) {
+    sink.ascii(`b${i}`);
+    taken.push(sink.take());
+  }
+  for (const t of taken) sink.recycle(t);
+  const reused = new Set<ArrayBufferLike>();
+  for (let i = 0; i < 6; i++) reused.add(sink.take().buffer);
+  assertEquals(taken.filter((t) => reused.has(t.buffer)).length, 4);
+});
+
+Deno.test("EncodedQueue.drain writes, counts failed writes and reuses the written buffer", async () => {
+  const q = new EncodedQueue("out", { warn() {} });
+  const encode = (s: readonly Sample[], sink: ByteSink) => sink.ascii("x".repeat(s.length));
+  const seen: { text: string; buffer: ArrayBufferLike }[] = [];
+  const write = (ok: boolean) => (bytes: Uint8Array) => {
+    seen.push({ text: ascii(bytes), buffer: bytes.buffer });
+    return Promise.resolve(ok);
+  };
+  q.add(fake(3), encode);
+  await q.drain(write(false));
+  q.add(fake(2), encode);
+  await q.drain(write(true)); // a new buffer: the first one is recycled only after its write
+  q.add(fake(1), encode);
+  await q.drain(write(true));
+  await q.drain(write(true)); // nothing queued: no write
+  assertEquals(seen.map((s) => s.text), ["xxx", "xx", "x"]);
+  assertEquals(q.lost, 3);
+  assert(seen[2].buffer === seen[0].buffer, "the third batch reuses the first's buffer");
+  assert(seen[1].buffer !== seen[0].buffer);
 });
 
 Deno.test("EncodedQueue bounds memory, counts and warns once about what it refuses", () => {

@@ -117,6 +117,30 @@ Deno.test("influxdb: end to end against a real influxd", async (t) => {
       assertEquals(r.results[0].series?.[0].values[0][1], n);
     });
 
+    await t.step("bodies reused across flushes arrive whole and uncorrupted", async () => {
+      const { params } = testParams("influxdb", {
+        configArgument: `${server.url}/reuse?pushInterval=50ms`,
+      });
+      const out = await influxdb(params);
+      await out.start();
+      const [vus] = fixedSamples();
+      // Each batch (several bodies) arrives while the previous flush's writes are in flight: a
+      // body buffer reused too early would corrupt lines in flight.
+      for (let b = 0; b < 3; b++) {
+        out.addMetricSamples(
+          Array.from({ length: 25_000 }, (_, i) => {
+            const n = b * 25_000 + i;
+            return { ...vus, time: T0 + n * 0.001, value: n };
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      await out.stop(null);
+      assertEquals(out.stats!(), { droppedSamples: 0 });
+      const r = await server.query(`SELECT count("value"), sum("value") FROM vus`, "reuse");
+      assertEquals(r.results[0].series?.[0].values[0].slice(1), [75_000, 2_812_462_500]);
+    });
+
     await t.step("server killed mid-run: run not slowed, undelivered samples counted", async () => {
       const { params, logs } = testParams("influxdb", {
         configArgument: `http://writer:s3cret@127.0.0.1:${server.port}/midrun?pushInterval=50ms`,

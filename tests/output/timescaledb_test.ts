@@ -90,6 +90,37 @@ Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
       assertEquals(await pg.psql("k6run", "SELECT count(*) FROM samples"), "30");
     });
 
+    await t.step("flushes of several segments arrive whole, in order and uncorrupted", async () => {
+      // ~8 MB of rows per flush: several 4 MB segments, whose buffers the second flush reuses.
+      // (`value` is `real`, as in the extension: exact for these integers, summed as float8.)
+      const { params, logs } = testParams("timescaledb", {
+        configArgument: pg.url("segments"),
+        env: { K6_TIMESCALEDB_PUSH_INTERVAL: "50ms" },
+      });
+      const out = await timescaledb(params);
+      await out.start();
+      const template = fixedSamples().find((s) => s.metric.name === "http_req_duration")!;
+      const batch = (from: number) =>
+        Array.from({ length: 60_000 }, (_, i) => ({ ...template, value: from + i }));
+      // Each batch arrives while the previous flush's COPY is still being written: a buffer
+      // reused too early would corrupt rows in flight.
+      for (let i = 0; i < 3; i++) {
+        out.addMetricSamples(batch(i * 60_000));
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      await out.stop(null);
+      assertEquals(out.stats!(), { droppedSamples: 0 });
+      assertEquals(logs.filter((l) => l.includes("timescaledb")), []);
+      assertEquals(
+        await pg.psql(
+          "segments",
+          "SELECT count(*), count(DISTINCT value), min(value), max(value), sum(value::float8), " +
+            "count(*) FILTER (WHERE tags->>'status' = '200') FROM samples",
+        ),
+        "180000|180000|0|179999|16199910000|180000",
+      );
+    });
+
     await t.step("server killed mid-run: run not slowed, undelivered counted", async () => {
       const { params, logs } = testParams("timescaledb", {
         configArgument: pg.url("midrun"),
