@@ -28,6 +28,7 @@ import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { httpsPost } from "./_https_post.ts";
 import { writeMillionths } from "./_format.ts";
 import {
   jsonObject,
@@ -443,6 +444,8 @@ class InfluxOutput implements Output {
   readonly #headers: Record<string, string>;
   #flusher: PeriodicFlusher | undefined;
   #client: Deno.HttpClient | undefined;
+  /** insecure=true with an https address: requests skip certificate verification. */
+  #insecureTls = false;
   #udp: { socket: dgram.Socket; host: string; port: number } | undefined;
   #failed = 0;
   #lastError = "";
@@ -482,12 +485,14 @@ class InfluxOutput implements Output {
       socket.on("error", (err) => (this.#lastError = errorMessage(err)));
       this.#udp = { socket, host: resolved.address, port: Number(url.port || 8089) };
     } else {
-      if (cfg.proxy !== "") this.#client = Deno.createHttpClient({ proxy: { url: cfg.proxy } });
-      if (cfg.insecure && cfg.addr.startsWith("https:")) {
+      this.#insecureTls = cfg.insecure && cfg.addr.startsWith("https:");
+      if (cfg.proxy !== "" && this.#insecureTls) {
         log.warn(
-          "influxdb: insecure=true can't be honoured per output; start spate with " +
-            "--unsafely-ignore-certificate-errors to skip TLS verification",
+          `influxdb: proxy ${this.#safe(cfg.proxy)} is not used: insecure=true over https ` +
+            "connects directly (the HTTP client that honours proxies can't skip verification)",
         );
+      } else if (cfg.proxy !== "") {
+        this.#client = Deno.createHttpClient({ proxy: { url: cfg.proxy } });
       }
       await this.#createDatabase();
     }
@@ -507,18 +512,11 @@ class InfluxOutput implements Output {
       q: `CREATE DATABASE "${this.#cfg.db.replace(/"/g, '\\"')}"`,
     });
     try {
-      const res = await fetch(`${this.#cfg.addr}/query`, {
-        method: "POST",
-        headers: this.#headers,
-        body,
-        client: this.#client,
-        signal: AbortSignal.timeout(5000),
-      });
-      const text = await res.text();
-      if (!res.ok) {
+      const res = await this.#post("/query", body, 5000);
+      if (res.status < 200 || res.status > 299) {
         this.#params.logger.debug("influxdb: couldn't create database", {
           status: res.status,
-          error: this.#safe(text.trim()),
+          error: this.#safe(res.text.trim()),
         });
       }
     } catch (err) {
@@ -623,19 +621,12 @@ class InfluxOutput implements Output {
     const started = performance.now();
     let error = "";
     try {
-      const res = await fetch(`${cfg.addr}/write?${q}`, {
-        method: "POST",
-        headers: this.#headers,
-        body,
-        client: this.#client,
-        // k6 sets no timeout; a bound keeps stop() from hanging on a server that stopped
-        // answering without closing the connection.
-        signal: AbortSignal.timeout(Math.max(10_000, 2 * cfg.pushIntervalMs)),
-      });
-      const text = await res.text();
+      // k6 sets no timeout; a bound keeps stop() from hanging on a server that stopped
+      // answering without closing the connection.
+      const res = await this.#post(`/write?${q}`, body, Math.max(10_000, 2 * cfg.pushIntervalMs));
       // The exchange is over, so nothing reads the body any more: its buffer can be reused.
       this.#pending.recycle(body);
-      if (res.status !== 204 && res.status !== 200) error = `${res.status}: ${text.trim()}`;
+      if (res.status !== 204 && res.status !== 200) error = `${res.status}: ${res.text.trim()}`;
     } catch (err) {
       error = errorMessage(err);
     }
@@ -655,6 +646,36 @@ class InfluxOutput implements Output {
         : "";
       this.#params.logger.error(`Couldn't write stats${hint}`, { error: this.#lastError });
     }
+  }
+
+  /**
+   * One request to InfluxDB: fetch, or node:https when insecure=true over https, because
+   * fetch cannot skip certificate verification per request.
+   */
+  async #post(
+    path: string,
+    body: Uint8Array<ArrayBuffer> | URLSearchParams,
+    timeoutMs: number,
+  ): Promise<{ status: number; text: string }> {
+    const url = `${this.#cfg.addr}${path}`;
+    if (this.#insecureTls) {
+      const form = body instanceof URLSearchParams;
+      return await httpsPost(new URL(url), form ? body.toString() : body, {
+        headers: form
+          ? { ...this.#headers, "Content-Type": "application/x-www-form-urlencoded" }
+          : this.#headers,
+        rejectUnauthorized: false,
+        timeoutMs,
+      });
+    }
+    const res = await fetch(url, {
+      method: "POST",
+      headers: this.#headers,
+      body,
+      client: this.#client,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, text: await res.text() };
   }
 
   async #sendUdp(lines: string[]): Promise<void> {

@@ -21,8 +21,6 @@
  * ```
  * @module
  */
-import { Buffer } from "node:buffer";
-import * as https from "node:https";
 import protobuf from "protobufjs";
 import { invalidConfig, SpateError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -44,6 +42,7 @@ import {
   urlWithoutCredentials,
 } from "./_services_config.ts";
 import { snappyCompress } from "./_snappy_rw.ts";
+import { httpsPost } from "./_https_post.ts";
 
 /** The name used in `--out`. */
 export const PROMETHEUS_RW_OUTPUT_NAME = "experimental-prometheus-rw";
@@ -734,30 +733,17 @@ function makePoster(cfg: PrometheusRWConfig, target: URL, headers: Headers): Pos
     : undefined;
   const plainHeaders: Record<string, string> = {};
   headers.forEach((v, k) => plainHeaders[k] = v);
-  return (body) =>
-    new Promise<void>((resolve, reject) => {
-      const req = https.request(target, {
-        method: "POST",
-        headers: { ...plainHeaders, "content-length": String(body.length) },
-        rejectUnauthorized: !cfg.insecureSkipTLSVerify,
-        minVersion: cfg.tlsMinVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
-        cert,
-        key,
-        timeout: HTTP_TIMEOUT_MS,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status <= 299) resolve();
-          else reject(statusError(status, Buffer.concat(chunks).toString("utf8")));
-        });
-        res.on("error", reject);
-      });
-      req.on("timeout", () => req.destroy(new Error("request timed out")));
-      req.on("error", reject);
-      req.end(Buffer.from(body));
+  return async (body) => {
+    const res = await httpsPost(target, body, {
+      headers: plainHeaders,
+      rejectUnauthorized: !cfg.insecureSkipTLSVerify,
+      minVersion: cfg.tlsMinVersion === "1.2" ? "TLSv1.2" : "TLSv1.3",
+      cert,
+      key,
+      timeoutMs: HTTP_TIMEOUT_MS,
     });
+    if (res.status < 200 || res.status > 299) throw statusError(res.status, res.text);
+  };
 }
 
 function statusError(status: number, body: string): Error {

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { httpsPost } from "../../lib/output/_https_post.ts";
 
 const INSTALL_HINT = "run scripts/ci/install_services_a.sh (as root) to install it";
 
@@ -115,8 +116,13 @@ export interface InfluxQueryResult {
   }>;
 }
 
-/** Starts `influxd` with a generated config in a temp dir. */
-export async function startInfluxd(): Promise<InfluxServer> {
+/**
+ * Starts `influxd` with a generated config in a temp dir; with `tls` (PEM files whose
+ * certificate names 127.0.0.1) it serves https.
+ */
+export async function startInfluxd(
+  opts: { tls?: { certFile: string; keyFile: string } } = {},
+): Promise<InfluxServer> {
   const bin = "/usr/bin/influxd";
   if (!exists(bin)) throw new Error(`InfluxDB server (${bin}) is not installed: ${INSTALL_HINT}`);
   const dir = await Deno.makeTempDir({ prefix: "spate-influxd-" });
@@ -134,6 +140,13 @@ bind-address = "127.0.0.1:${rpcPort}"
   enabled = true
   bind-address = "127.0.0.1:${port}"
   log-enabled = false
+${
+    opts.tls
+      ? `  https-enabled = true
+  https-certificate = "${opts.tls.certFile}"
+  https-private-key = "${opts.tls.keyFile}"`
+      : ""
+  }
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -143,13 +156,25 @@ bind-address = "127.0.0.1:${rpcPort}"
   const log = `${dir}/influxd.log`;
   const child = spawnLogged([bin, "-config", `${dir}/influxdb.conf`], log);
   const server = managed(child, port, dir, "SIGTERM");
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
+  // fetch can't trust a self-signed leaf certificate (rustls wants a CA), so https goes
+  // through node:https without verification: the helper only needs to reach its own server.
+  const query = async (q: string, db?: string): Promise<InfluxQueryResult> => {
+    const body = new URLSearchParams({ q, ...(db ? { db } : {}) });
+    if (!opts.tls) {
+      return await (await fetch(`${url}/query`, { method: "POST", body })).json();
+    }
+    const res = await httpsPost(new URL(`${url}/query`), body.toString(), {
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      rejectUnauthorized: false,
+      timeoutMs: 5000,
+    });
+    return JSON.parse(res.text);
+  };
   try {
     await waitFor("influxd", async () => {
       try {
-        const res = await fetch(`${url}/ping`);
-        await res.body?.cancel();
-        return res.status === 204;
+        return (await query("SHOW DATABASES")).results.length === 1;
       } catch {
         return false;
       }
@@ -158,15 +183,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     await server.stop();
     throw err;
   }
-  return {
-    ...server,
-    url,
-    query: async (q, db) => {
-      const body = new URLSearchParams({ q, ...(db ? { db } : {}) });
-      const res = await fetch(`${url}/query`, { method: "POST", body });
-      return await res.json() as InfluxQueryResult;
-    },
-  };
+  return { ...server, url, query };
 }
 
 /** A running PostgreSQL. */

@@ -180,6 +180,43 @@ Deno.test("influxdb: end to end against a real influxd", async (t) => {
   }
 });
 
+Deno.test("influxdb: insecure=true writes to a real influxd with a self-signed certificate", async () => {
+  const dir = new URL("../fixtures/tls/", import.meta.url).pathname;
+  const server = await startInfluxd({
+    tls: { certFile: `${dir}selfsigned.crt`, keyFile: `${dir}selfsigned.key` },
+  });
+  try {
+    // Default: the certificate is not trusted, nothing is written, the failure is reported.
+    const refused = testParams("influxdb", { configArgument: `${server.url}/tlsdb` });
+    const strict = await influxdb(refused.params);
+    await strict.start();
+    strict.addMetricSamples(fixedSamples());
+    await strict.stop(null);
+    assertEquals(strict.stats!().droppedSamples, 15);
+    assert(refused.logs.some((l) => l.includes("Couldn't write stats")), refused.logs.join("\n"));
+    const databases = async () =>
+      ((await server.query("SHOW DATABASES")).results[0].series?.[0].values ?? []).flat();
+    assertEquals(await databases(), []); // not even CREATE DATABASE got through
+
+    // insecure=true (query key here; K6_INFLUXDB_INSECURE and the config block are parsed by
+    // the same reader): the database is created and every sample arrives.
+    const { params, logs } = testParams("influxdb", {
+      configArgument: `${server.url}/tlsdb?insecure=true`,
+    });
+    const out = await influxdb(params);
+    await out.start();
+    out.addMetricSamples(fixedSamples());
+    await out.stop(null);
+    assertEquals(out.stats!(), { droppedSamples: 0 });
+    assertEquals(logs.filter((l) => l.includes("influxdb") || l.includes("Couldn't")), []);
+    assertEquals(await databases(), ["tlsdb"]);
+    const r = await server.query(`SELECT count("value") FROM http_reqs`, "tlsdb");
+    assertEquals(r.results[0].series?.[0].values[0][1], 3);
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("influxdb: server down at start: warning, run continues, all samples counted", async () => {
   const port = freePort();
   const { params, logs } = testParams("influxdb", {
