@@ -10,7 +10,8 @@
  *   - 1000 VUs each `http.get` + `sleep(1)` (peak RSS, time to initialise);
  *   - time from launch to the first request reaching the target;
  *   - the same 50-connection load from `wrk` and `k6` when they are on PATH.
- * Prints one table with ratios against the no-output run and against the peers.
+ * Prints one table with ratios against the no-output run and against the peers, and each spate
+ * run's CPU split by thread (main, VU workers, others).
  *
  * Usage: deno task bench [--duration 10] [--repeat 3] [--only base,csv,...] [--skip-services]
  *        [--v8-default]
@@ -42,7 +43,84 @@ interface Row {
   wallSec: number;
   cpuSec: number;
   rssMB: number;
+  /** spate's CPU seconds by thread kind (see {@link ThreadSampler}). */
+  threads?: ThreadCpu;
   note?: string;
+}
+
+/** CPU seconds of the main thread, the VU worker threads and all other threads. */
+interface ThreadCpu {
+  main: number;
+  vus: number;
+  other: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/task/<tid>/stat times. */
+const clockTicks = await (async () => {
+  try {
+    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output();
+    return Number(new TextDecoder().decode(out.stdout).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * Splits a running spate process's CPU by thread, reading /proc/<pid>/task/<tid>/stat every
+ * 200 ms and keeping each thread's last reading: `deno` is the main thread (outputs, metrics),
+ * `worker-N` the VU threads, the rest Deno's I/O threads (file writes) and V8's GC helpers. A
+ * thread that ends between two readings loses at most 200 ms; /usr/bin/time's total stays the
+ * reference. Linux only: elsewhere it reports nothing.
+ */
+class ThreadSampler {
+  readonly #last = new Map<string, { comm: string; ticks: number }>();
+  #stopped = false;
+  readonly #done: Promise<void>;
+
+  constructor(launcherPid: number, viaTime: boolean) {
+    this.#done = this.#run(launcherPid, viaTime);
+  }
+
+  async #run(launcherPid: number, viaTime: boolean): Promise<void> {
+    let pid = viaTime ? 0 : launcherPid;
+    while (!this.#stopped) {
+      try {
+        if (!pid) {
+          pid = Number(
+            Deno.readTextFileSync(`/proc/${launcherPid}/task/${launcherPid}/children`).trim()
+              .split(" ")[0],
+          ) || 0;
+        }
+        if (pid) this.#read(pid);
+      } catch { /* not started yet, already gone, or no /proc */ }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  #read(pid: number): void {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+        const close = stat.lastIndexOf(")");
+        const comm = stat.slice(stat.indexOf("(") + 1, close);
+        const fields = stat.slice(close + 2).split(" ");
+        // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after "<pid> (<comm>) ".
+        this.#last.set(task.name, { comm, ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch { /* the thread ended */ }
+    }
+  }
+
+  async stop(): Promise<ThreadCpu | undefined> {
+    this.#stopped = true;
+    await this.#done;
+    if (this.#last.size === 0) return undefined;
+    const cpu = { main: 0, vus: 0, other: 0 };
+    for (const { comm, ticks } of this.#last.values()) {
+      const kind = comm === "deno" ? "main" : comm.startsWith("worker-") ? "vus" : "other";
+      cpu[kind] += ticks / clockTicks;
+    }
+    return cpu;
+  }
 }
 
 const rows: Row[] = [];
@@ -138,8 +216,16 @@ http {
   throw new Error("demo target did not start");
 }
 
-/** Runs a command under /usr/bin/time; returns wall, CPU seconds and peak RSS (MB). */
-async function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {}) {
+/**
+ * Runs a command under /usr/bin/time; returns wall, CPU seconds and peak RSS (MB), and with
+ * `threads` the CPU split by thread kind.
+ */
+async function timed(
+  cmd: string,
+  cmdArgs: string[],
+  env: Record<string, string> = {},
+  threads = false,
+) {
   const timeFile = `${tmp}/time.txt`;
   const time = which("time");
   const start = performance.now();
@@ -149,8 +235,10 @@ async function timed(cmd: string, cmdArgs: string[], env: Record<string, string>
     stdout: "piped",
     stderr: "piped",
     cwd: root,
-  });
+  }).spawn();
+  const sampler = threads ? new ThreadSampler(child.pid, time !== undefined) : undefined;
   const out = await child.output();
+  const threadCpu = await sampler?.stop();
   const wallSec = (performance.now() - start) / 1000;
   let cpuSec = NaN;
   let rssMB = NaN;
@@ -164,6 +252,7 @@ async function timed(cmd: string, cmdArgs: string[], env: Record<string, string>
     wallSec,
     cpuSec,
     rssMB,
+    threads: threadCpu,
     code: out.code,
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
@@ -194,22 +283,27 @@ async function measure(
   env: Record<string, string> = {},
 ): Promise<Row> {
   const exportFile = `${tmp}/${name.replace(/\W+/g, "_")}.json`;
-  const r = await timed(Deno.execPath(), [
-    "run",
-    "-A",
-    ...v8Flags,
-    `${root}cli.ts`,
-    "run",
-    "-q",
-    "-u",
-    String(vus),
-    "-d",
-    `${durationSec}s`,
-    "--summary-export",
-    exportFile,
-    ...extra,
-    script,
-  ], { TARGET: target.url, ...env });
+  const r = await timed(
+    Deno.execPath(),
+    [
+      "run",
+      "-A",
+      ...v8Flags,
+      `${root}cli.ts`,
+      "run",
+      "-q",
+      "-u",
+      String(vus),
+      "-d",
+      `${durationSec}s`,
+      "--summary-export",
+      exportFile,
+      ...extra,
+      script,
+    ],
+    { TARGET: target.url, ...env },
+    true,
+  );
   if (r.code !== 0) {
     return {
       name,
@@ -227,11 +321,14 @@ async function measure(
     wallSec: r.wallSec,
     cpuSec: r.cpuSec,
     rssMB: r.rssMB,
+    threads: r.threads,
   };
 }
 
 const baseRuns: Row[] = [];
 const overheads = new Map<string, number>();
+/** Median paired differences in µs/req by thread kind. */
+const overheadSplits = new Map<string, ThreadCpu>();
 const cpuPerReq = (r: Row) => r.cpuSec / r.requests;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -253,6 +350,7 @@ async function spate(
 ): Promise<void> {
   const runs: Row[] = [];
   const ratios: number[] = [];
+  const deltas: Record<keyof ThreadCpu, number[]> = { main: [], vus: [], other: [] };
   for (let i = 0; i < repeat; i++) {
     const base = vus === 50 ? await measure(baseName, 50, loopScript, []) : undefined;
     const run = await measure(name, vus, script, extra, env);
@@ -260,6 +358,13 @@ async function spate(
     if (base) baseRuns.push(base);
     if (base && base.requests && run.requests && vus === 50) {
       ratios.push(cpuPerReq(run) / cpuPerReq(base));
+      if (base.threads && run.threads) {
+        for (const kind of ["main", "vus", "other"] as const) {
+          deltas[kind].push(
+            (run.threads[kind] / run.requests - base.threads[kind] / base.requests) * 1e6,
+          );
+        }
+      }
     }
   }
   const ok = runs.filter((r) => r.requests > 0);
@@ -270,6 +375,13 @@ async function spate(
   const mid = median(ok.map(cpuPerReq));
   rows.push(ok.find((r) => cpuPerReq(r) === mid) ?? ok[0]);
   if (ratios.length) overheads.set(name, median(ratios) - 1);
+  if (deltas.main.length) {
+    overheadSplits.set(name, {
+      main: median(deltas.main),
+      vus: median(deltas.vus),
+      other: median(deltas.other),
+    });
+  }
 }
 
 /** Milliseconds from launching spate until the first request reaches a local listener. */
@@ -508,11 +620,12 @@ const wrk = rows.find((r) => r.name.startsWith("wrk"));
 const k6 = rows.find((r) => r.name.startsWith("k6"));
 const perReqUs = (r: Row) => (r.cpuSec / r.requests) * 1e6;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+const signed = (n: number) => `${n >= 0 ? "+" : "−"}${fmt(Math.abs(n), 1)}`;
 const header = [
   "run",
   "req/s",
   "CPU µs/req",
-  "CPU s/10k req",
+  "main · VUs · other",
   "peak RSS MB",
   "vs no output",
   "vs wrk req/s",
@@ -526,10 +639,18 @@ for (const r of rows) {
     r.name,
     fmt(rps),
     fmt(cpu, 1),
-    fmt(cpu / 100, 3),
+    r.threads && r.requests
+      ? [r.threads.main, r.threads.vus, r.threads.other]
+        .map((sec) => fmt((sec / r.requests) * 1e6, 1)).join(" · ")
+      : "",
     fmt(r.rssMB, 0),
     overheads.has(r.name)
-      ? `${overheads.get(r.name)! >= 0 ? "+" : ""}${fmt(overheads.get(r.name)! * 100, 1)}% CPU/req`
+      ? `${signed(overheads.get(r.name)! * 100)}% CPU/req` +
+        (overheadSplits.has(r.name)
+          ? ` (${
+            Object.values(overheadSplits.get(r.name)!).map((us) => signed(us)).join(" · ")
+          } µs)`
+          : "")
       : "",
     wrk && r.requests && r !== wrk ? `${fmt(rps / (wrk.requests / durationSec), 2)}x` : "",
     k6 && r.requests && r !== k6
@@ -543,6 +664,11 @@ for (const [i, row] of table.entries()) {
   console.log("| " + row.map((c, j) => c.padEnd(widths[j])).join(" | ") + " |");
   if (i === 0) console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 }
+console.log(
+  "\nmain · VUs · other: the same CPU µs/req by thread (main: outputs and metrics; VUs: the " +
+    "worker threads; other: Deno's I/O threads, e.g. file writes, and V8's GC helpers); in " +
+    "'vs no output', the median paired difference of each.",
+);
 if (!k6) {
   console.log(
     "\nk6 is not on PATH: no k6 column (the issue's k6 v0.49 figures: ~160 µs CPU/req, 4.5–9k req/s).",
