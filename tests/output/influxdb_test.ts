@@ -200,15 +200,19 @@ Deno.test("influxdb: insecure=true writes to a real influxd with a self-signed c
 
     // insecure=true (query key here; K6_INFLUXDB_INSECURE and the config block are parsed by
     // the same reader): the database is created and every sample arrives.
+    // A proxy can't be combined with it: a warning says so (without the proxy's password).
     const { params, logs } = testParams("influxdb", {
       configArgument: `${server.url}/tlsdb?insecure=true`,
+      env: { K6_INFLUXDB_PROXY: "http://pu:proxysecret@127.0.0.1:9" },
     });
     const out = await influxdb(params);
     await out.start();
     out.addMetricSamples(fixedSamples());
     await out.stop(null);
     assertEquals(out.stats!(), { droppedSamples: 0 });
-    assertEquals(logs.filter((l) => l.includes("influxdb") || l.includes("Couldn't")), []);
+    const told = logs.filter((l) => l.includes("influxdb") || l.includes("Couldn't"));
+    assertEquals(told.length, 1, told.join("\n"));
+    assert(told[0].includes("proxy http://pu:***@127.0.0.1:9 is not used"), told[0]);
     assertEquals(await databases(), ["tlsdb"]);
     const r = await server.query(`SELECT count("value") FROM http_reqs`, "tlsdb");
     assertEquals(r.results[0].series?.[0].values[0][1], 3);
