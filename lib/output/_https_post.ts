@@ -37,7 +37,7 @@ export function httpsPost(
   body: Uint8Array | string,
   opts: HttpsPostOptions,
 ): Promise<{ status: number; text: string }> {
-  const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
+  const bytes = Buffer.from(body);
   return new Promise((resolve, reject) => {
     const req = https.request(url, {
       method: "POST",
