@@ -1,12 +1,16 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../_assert.ts";
 import { SpateError } from "../../lib/errors.ts";
 import type { Threshold } from "../../lib/output/types.ts";
+import { ByteSink } from "../../lib/output/_byte_sink.ts";
+import { MetricRegistry } from "../../lib/metrics/metric.ts";
+import { TagSetPool } from "../../lib/metrics/tags.ts";
 import timescaledb, {
+  BinaryCopyEncoder,
   CopyEncoder,
   splitThresholdKey,
   timescaleConfig,
 } from "../../lib/output/timescaledb.ts";
-import { fixedSamples, testParams } from "./_service_fixtures.ts";
+import { fixedSamples, T0, testParams } from "./_service_fixtures.ts";
 import { freePort, startPostgres } from "./_servers.ts";
 
 Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
@@ -121,6 +125,57 @@ Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
       );
     });
 
+    await t.step(
+      "a samples table created elsewhere: binary COPY if its types allow, else text",
+      async () => {
+        // Values a float4 would round, tags with NUL characters (jsonb refuses \u0000) and with
+        // a literal backslash before "u0000" (must stay as it is).
+        const registry = new MetricRegistry();
+        const pool = new TagSetPool();
+        const tags = pool.intern({ "a\0b": "x\0y", path: "C:\\u0000dir" });
+        const samples = [0.1, 123.456789012345].map((value, i) => ({
+          metric: registry.get("http_req_duration")!,
+          tags,
+          time: T0 + i,
+          value,
+        }));
+        const run = async (db: string, valueType: string, tagsType: string) => {
+          await pg.psql("postgres", `CREATE DATABASE ${db}`);
+          await pg.psql(
+            db,
+            `CREATE TABLE samples (ts timestamptz NOT NULL, metric text NOT NULL, ` +
+              `tags ${tagsType}, value ${valueType})`,
+          );
+          const { params, logs } = testParams("timescaledb", { configArgument: pg.url(db) });
+          const out = await timescaledb(params);
+          await out.start();
+          out.addMetricSamples(samples);
+          await out.stop(null);
+          assertEquals(out.stats!(), { droppedSamples: 0 });
+          const rows = await pg.psql(
+            db,
+            "SELECT to_char(ts AT TIME ZONE 'UTC', 'HH24:MI:SS.US'), value::text, tags::text " +
+              "FROM samples ORDER BY ts",
+          );
+          return { rows, logs: logs.filter((l) => l.includes("text COPY")) };
+        };
+        const tagsText = String.raw`{"ab": "xy", "path": "C:\\u0000dir"}`;
+        // double precision: binary float8 keeps every digit.
+        assertEquals(await run("float8", "double precision", "jsonb"), {
+          rows: `10:00:00.123456|0.1|${tagsText}\n10:00:00.124456|123.456789012345|${tagsText}`,
+          logs: [],
+        });
+        // numeric has no binary encoder here: text COPY, and the server parses the digits.
+        const text = await run("numeric", "numeric", "jsonb");
+        assertEquals(
+          text.rows,
+          `10:00:00.123456|0.1|${tagsText}\n10:00:00.124456|123.456789012345|${tagsText}`,
+        );
+        assertEquals(text.logs.length, 1);
+        assertStringIncludes(text.logs[0], "value numeric");
+      },
+    );
+
     await t.step("server killed mid-run: run not slowed, undelivered counted", async () => {
       const { params, logs } = testParams("timescaledb", {
         configArgument: pg.url("midrun"),
@@ -184,7 +239,44 @@ Deno.test("timescaledb: config, threshold keys and COPY rows", () => {
     tags: { status: "200", method: "GET" },
   });
   assertEquals(splitThresholdKey("checks"), { metric: "checks", tags: null });
-  const rows = fixedSamples().map((s) => new CopyEncoder().row(s));
+  const samples = fixedSamples();
+  const rows = samples.map((s) => new CopyEncoder().row(s));
   assertEquals(rows[0], "2026-01-01T10:00:00.123456Z\tvus\t10\t{}\n");
   assertEquals(rows[14], '2026-01-01T10:00:00.129456Z\tmy_counter\t2.7\t{"my tag":"a,b=c d"}\n');
+});
+
+Deno.test("timescaledb: binary COPY tuples", () => {
+  const samples = fixedSamples();
+  const expected = (s: (typeof samples)[number], float8: boolean) => {
+    const metric = new TextEncoder().encode(s.metric.name);
+    const tags = new TextEncoder().encode(JSON.stringify(s.tags.tags));
+    const valueBytes = float8 ? 8 : 4;
+    const out = new Uint8Array(2 + 12 + 4 + metric.length + 4 + valueBytes + 5 + tags.length);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    view.setInt16(at, 4), at += 2;
+    view.setInt32(at, 8), at += 4;
+    // µs since 2000-01-01T00:00:00Z
+    view.setBigInt64(at, BigInt(Math.round(s.time * 1000)) - 946_684_800_000_000n), at += 8;
+    view.setInt32(at, metric.length), at += 4;
+    out.set(metric, at), at += metric.length;
+    view.setInt32(at, valueBytes), at += 4;
+    if (float8) view.setFloat64(at, s.value);
+    else view.setFloat32(at, s.value);
+    at += valueBytes;
+    view.setInt32(at, tags.length + 1), at += 4;
+    out[at++] = 1; // jsonb version
+    out.set(tags, at);
+    return [...out];
+  };
+  for (const valueType of ["real", "double precision"] as const) {
+    const encoder = new BinaryCopyEncoder(valueType);
+    const sink = new ByteSink(16);
+    const want: number[] = [];
+    for (const s of samples) {
+      encoder.rowTo(s, sink);
+      want.push(...expected(s, valueType !== "real"));
+    }
+    assertEquals([...sink.view()], want, valueType);
+  }
 });
