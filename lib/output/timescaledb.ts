@@ -558,11 +558,27 @@ class TimescaleOutput implements Output {
     const query = binary
       ? sql`COPY samples (ts, metric, value, tags) FROM STDIN (FORMAT binary)`
       : sql`COPY samples (ts, metric, value, tags) FROM STDIN`;
+    // When the server rejects rows after the last chunk has gone (a constraint, a bad value),
+    // postgres.js 3.4.9 has already let go of the stream, so neither "finish" nor "error"
+    // comes: the server's error reaches only the query's reject(), called on a promise that
+    // is already resolved. Hook it so the flush fails at once with the server's message.
+    let rejected: (err: unknown) => void = () => {};
+    const serverError = new Promise<never>((_, reject) => rejected = reject);
+    serverError.catch(() => {}); // settled through `done` below, if at all
+    const hooked = query as unknown as { reject: (err: unknown) => void };
+    const reject = hooked.reject;
+    hooked.reject = (err) => {
+      rejected(err);
+      reject(err);
+    };
     const stream = await query.writable();
-    const done = new Promise<void>((resolve, reject) => {
-      stream.on("finish", () => resolve());
-      stream.on("error", reject);
-    });
+    const done = Promise.race([
+      serverError,
+      new Promise<void>((resolve, reject) => {
+        stream.on("finish", () => resolve());
+        stream.on("error", reject);
+      }),
+    ]);
     if (binary) stream.write(Buffer.from(BINARY_COPY_HEADER));
     // Chunks of ~64 KiB with back-pressure: one huge write stalls the driver's socket.
     for (const rows of segments) {

@@ -176,6 +176,30 @@ Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
       },
     );
 
+    await t.step("rows the server rejects: its error at once, every sample counted", async () => {
+      await pg.psql("postgres", "CREATE DATABASE rejects");
+      await pg.psql(
+        "rejects",
+        "CREATE TABLE samples (ts timestamptz NOT NULL, metric text NOT NULL, tags jsonb, " +
+          "value real CONSTRAINT value_below_100 CHECK (value < 100))",
+      );
+      const { params, logs } = testParams("timescaledb", { configArgument: pg.url("rejects") });
+      const out = await timescaledb(params);
+      await out.start();
+      out.addMetricSamples(fixedSamples()); // an http_req_duration of 105.322 breaks the check
+      const t0 = performance.now();
+      await out.stop(null);
+      // Without the hook on the query's reject() the flush waited for its 10 s deadline and
+      // reported "no answer" instead of the server's reason.
+      assert(performance.now() - t0 < 5000, `stop took ${performance.now() - t0}ms`);
+      const stats = out.stats!();
+      assertEquals(stats.droppedSamples, 15);
+      assertStringIncludes(stats.note!, "value_below_100");
+      const line = logs.find((l) => l.includes("couldn't write 15 samples")) ?? "";
+      assertStringIncludes(line, "value_below_100");
+      assertEquals(await pg.psql("rejects", "SELECT count(*) FROM samples"), "0");
+    });
+
     await t.step("server killed mid-run: run not slowed, undelivered counted", async () => {
       const { params, logs } = testParams("timescaledb", {
         configArgument: pg.url("midrun"),
