@@ -9,12 +9,14 @@
  *     timescaledb, statsd when their servers are installed);
  *   - 1000 VUs each `http.get` + `sleep(1)` (peak RSS, time to initialise);
  *   - time from launch to the first request reaching the target;
+ *   - influxdb and timescaledb also at a fixed rate (--rate, default 10000 req/s) that their
+ *     servers absorb while sharing the CPUs, each paired with a no-output run at that rate;
  *   - the same 50-connection load from `wrk` and `k6` when they are on PATH.
  * Prints one table with ratios against the no-output run and against the peers, and each spate
  * run's CPU split by thread (main, VU workers, others).
  *
  * Usage: deno task bench [--duration 10] [--repeat 3] [--only base,csv,...] [--skip-services]
- *        [--v8-default]
+ *        [--rate 10000] [--v8-default]
  * @module
  */
 
@@ -32,6 +34,8 @@ const durationSec = Number(argValue("--duration") ?? 10);
  */
 const v8Flags = args.includes("--v8-default") ? [] : ["--v8-flags=--max-semi-space-size=4"];
 const repeat = Math.max(1, Number(argValue("--repeat") ?? 3));
+/** Requests per second of the fixed-rate runs (see `rateScript`). */
+const rate = String(Number(argValue("--rate") ?? 10000));
 const baseName = "spate 50 VUs, no output";
 const only = argValue("--only")?.split(",");
 const skipServices = args.includes("--skip-services");
@@ -266,6 +270,22 @@ await Deno.writeTextFile(
 export default function () { http.get(__ENV.TARGET); }
 `,
 );
+/**
+ * A fixed request rate for outputs whose local server shares the 2 CPUs and can't absorb a
+ * full-speed run's samples (PostgreSQL, influxd): runs without a backlog show the output's own
+ * cost. RATE is set per run. 100 VUs: with 50, main-thread pauses of a few ms left no idle VU
+ * for ~2% of the starts (dropped_iterations), with 100 for ~0.4%.
+ */
+const rateScript = `${tmp}/rate.js`;
+await Deno.writeTextFile(
+  rateScript,
+  `import http from "k6/http";
+export const options = { scenarios: { rate: {
+  executor: "constant-arrival-rate", rate: Number(__ENV.RATE), timeUnit: "1s",
+  duration: "${durationSec}s", preAllocatedVUs: 100, maxVUs: 100 } } };
+export default function () { http.get(__ENV.TARGET); }
+`,
+);
 const sleepScript = `${tmp}/sleep.js`;
 await Deno.writeTextFile(
   sleepScript,
@@ -292,10 +312,8 @@ async function measure(
       `${root}cli.ts`,
       "run",
       "-q",
-      "-u",
-      String(vus),
-      "-d",
-      `${durationSec}s`,
+      // The rate script has its own scenario, which -u/-d would replace.
+      ...(script === rateScript ? [] : ["-u", String(vus), "-d", `${durationSec}s`]),
       "--summary-export",
       exportFile,
       ...extra,
@@ -351,11 +369,17 @@ async function spate(
   const runs: Row[] = [];
   const ratios: number[] = [];
   const deltas: Record<keyof ThreadCpu, number[]> = { main: [], vus: [], other: [] };
+  // Fixed-rate runs pair with a no-output run at the same rate.
+  const rated = script === rateScript;
   for (let i = 0; i < repeat; i++) {
-    const base = vus === 50 ? await measure(baseName, 50, loopScript, []) : undefined;
+    const base = vus !== 50
+      ? undefined
+      : rated
+      ? await measure(`spate ${env.RATE} req/s, no output`, 50, rateScript, [], { RATE: env.RATE })
+      : await measure(baseName, 50, loopScript, []);
     const run = await measure(name, vus, script, extra, env);
     runs.push(run);
-    if (base) baseRuns.push(base);
+    if (base && !rated) baseRuns.push(base);
     if (base && base.requests && run.requests && vus === 50) {
       ratios.push(cpuPerReq(run) / cpuPerReq(base));
       if (base.threads && run.threads) {
@@ -543,10 +567,9 @@ async function serviceRuns(): Promise<void> {
     const { startInfluxd } = await import("../tests/output/_servers.ts");
     const influx = await startInfluxd();
     cleanups.push(() => influx.stop());
-    await spate("spate 50 VUs --out influxdb", 50, loopScript, [
-      "--out",
-      `influxdb=${influx.url}/bench`,
-    ]);
+    const out = ["--out", `influxdb=${influx.url}/bench`];
+    await spate("spate 50 VUs --out influxdb", 50, loopScript, out);
+    await spate(`spate ${rate} req/s --out influxdb`, 50, rateScript, out, { RATE: rate });
   }
   if (want("prometheus") && which("prometheus")) {
     const { startPrometheus } = await import("../tests/output/_prometheus.ts");
@@ -564,10 +587,9 @@ async function serviceRuns(): Promise<void> {
       const { startPostgres } = await import("../tests/output/_servers.ts");
       const pg = await startPostgres();
       cleanups.push(() => pg.stop());
-      await spate("spate 50 VUs --out timescaledb", 50, loopScript, [
-        "--out",
-        `timescaledb=${pg.url("bench")}`,
-      ]);
+      const out = ["--out", `timescaledb=${pg.url("bench")}`];
+      await spate("spate 50 VUs --out timescaledb", 50, loopScript, out);
+      await spate(`spate ${rate} req/s --out timescaledb`, 50, rateScript, out, { RATE: rate });
     } catch (err) {
       rows.push({
         name: "spate 50 VUs --out timescaledb",
