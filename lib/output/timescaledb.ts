@@ -194,30 +194,13 @@ function tagsJson(set: TagSet): string {
   return JSON.stringify(clean);
 }
 
-/** `PGCOPY\n\377\r\n\0`, then 32-bit flags and header-extension length, both zero. */
-export const BINARY_COPY_HEADER = new Uint8Array([
-  0x50,
-  0x47,
-  0x43,
-  0x4f,
-  0x50,
-  0x59,
-  0x0a,
-  0xff,
-  0x0d,
-  0x0a,
-  0x00,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-]);
+/** `PGCOPY\n\xff\r\n\0`, then 32-bit flags and header-extension length, both zero. */
+const BINARY_COPY_HEADER = Uint8Array.from(
+  "PGCOPY\n\xff\r\n\0" + "\0".repeat(8),
+  (c) => c.charCodeAt(0),
+);
 /** The binary COPY trailer: a tuple field count of -1. */
-export const BINARY_COPY_TRAILER = new Uint8Array([0xff, 0xff]);
+const BINARY_COPY_TRAILER = new Uint8Array([0xff, 0xff]);
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix seconds. */
 const PG_EPOCH_SECONDS = 946_684_800;
 
