@@ -295,6 +295,11 @@ export default function () { http.get(__ENV.TARGET); sleep(1); }
 `,
 );
 
+/** Where {@link measure} has a run named `name` write its summary (each run overwrites it). */
+function exportPath(name: string): string {
+  return `${tmp}/${name.replace(/\W+/g, "_")}.json`;
+}
+
 async function measure(
   name: string,
   vus: number,
@@ -302,7 +307,7 @@ async function measure(
   extra: string[],
   env: Record<string, string> = {},
 ): Promise<Row> {
-  const exportFile = `${tmp}/${name.replace(/\W+/g, "_")}.json`;
+  const exportFile = exportPath(name);
   const r = await timed(
     Deno.execPath(),
     [
@@ -408,6 +413,34 @@ async function spate(
   }
 }
 
+/** Lines printed under the table: what the kernel charges for writing the file outputs' bytes. */
+const writePeers: string[] = [];
+
+/**
+ * The file outputs' peer: `dd` writing as many bytes as the last run of `name` wrote to `file`
+ * into a new file beside it, its CPU spread over that run's requests. On this VM fresh
+ * page-cache pages make the kernel's copy slow; this shows how much of an output's extra CPU
+ * ("other": Deno's I/O thread) any program writing those bytes pays.
+ */
+async function writePeer(label: string, file: string, name: string): Promise<void> {
+  try {
+    const bytes = (await Deno.stat(file)).size;
+    const exp = JSON.parse(await Deno.readTextFile(exportPath(name)));
+    const requests: number = exp.metrics.http_reqs.count;
+    const mb = Math.max(1, Math.round(bytes / 2 ** 20));
+    const r = await timed("dd", ["if=/dev/zero", `of=${tmp}/dd.bin`, "bs=1M", `count=${mb}`]);
+    await Deno.remove(`${tmp}/dd.bin`).catch(() => {});
+    const perReq = (r.cpuSec * (bytes / (mb * 2 ** 20)) / requests) * 1e6;
+    writePeers.push(
+      `${label}: ${(bytes / requests / 1024).toFixed(2)} KB per request; dd writing the same ` +
+        `${mb} MB to a new file: ${r.cpuSec.toFixed(2)} s CPU = ${perReq.toFixed(1)} µs per ` +
+        "request",
+    );
+  } catch (err) {
+    writePeers.push(`${label}: no dd measurement (${(err as Error).message})`);
+  }
+}
+
 /** Milliseconds from launching spate until the first request reaches a local listener. */
 async function timeToFirstRequest(): Promise<number> {
   let first = 0;
@@ -451,9 +484,11 @@ try {
   }
   if (want("csv")) {
     await spate("spate 50 VUs --out csv", 50, loopScript, ["--out", `csv=${tmp}/o.csv`]);
+    await writePeer("csv", `${tmp}/o.csv`, "spate 50 VUs --out csv");
   }
   if (want("json")) {
     await spate("spate 50 VUs --out json", 50, loopScript, ["--out", `json=${tmp}/o.json`]);
+    await writePeer("json", `${tmp}/o.json`, "spate 50 VUs --out json");
   }
   if (want("jsongz")) {
     await spate("spate 50 VUs --out json=x.json.gz", 50, loopScript, [
@@ -691,6 +726,10 @@ console.log(
     "worker threads; other: Deno's I/O threads, e.g. file writes, and V8's GC helpers); in " +
     "'vs no output', the median paired difference of each.",
 );
+if (writePeers.length) {
+  console.log("\nThe kernel's share of the file outputs (peer: dd in the same run):");
+  for (const line of writePeers) console.log(`  ${line}`);
+}
 if (!k6) {
   console.log(
     "\nk6 is not on PATH: no k6 column (the issue's k6 v0.49 figures: ~160 µs CPU/req, 4.5–9k req/s).",
