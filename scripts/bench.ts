@@ -413,7 +413,7 @@ async function spate(
   }
 }
 
-/** Lines printed under the table: what the kernel charges for writing the file outputs' bytes. */
+/** Lines printed under the table: what the kernel charges any program for the outputs' I/O. */
 const writePeers: string[] = [];
 
 /**
@@ -438,6 +438,38 @@ async function writePeer(label: string, file: string, name: string): Promise<voi
     );
   } catch (err) {
     writePeers.push(`${label}: no dd measurement (${(err as Error).message})`);
+  }
+}
+
+/**
+ * The statsd output's peer: Python sending as many datagrams of the same size as the last run
+ * of `name` to the same listener, its CPU (less Python's start-up) spread over that run's
+ * requests: what `sendto` on loopback costs any sender here.
+ */
+async function sendPeer(name: string, port: number, datagrams: number, bytes: number) {
+  if (!which("python3") || datagrams === 0) return;
+  try {
+    const exp = JSON.parse(await Deno.readTextFile(exportPath(name)));
+    const requests: number = exp.metrics.http_reqs.count;
+    const size = Math.round(bytes / datagrams);
+    const send = (count: number) =>
+      timed("python3", [
+        "-c",
+        "import socket,sys\n" +
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+        `b=b'x'*${size}\n` +
+        `for _ in range(${count}): s.sendto(b,('127.0.0.1',${port}))\n`,
+      ]);
+    const idle = await send(0);
+    const r = await send(datagrams);
+    const cpu = r.cpuSec - idle.cpuSec;
+    writePeers.push(
+      `statsd: ${(datagrams / requests).toFixed(2)} datagrams of ${size} bytes per request; ` +
+        `python3 sending the same ${datagrams} datagrams: ${cpu.toFixed(2)} s CPU = ` +
+        `${(cpu / requests * 1e6).toFixed(1)} µs per request`,
+    );
+  } catch (err) {
+    writePeers.push(`statsd: no sendto measurement (${(err as Error).message})`);
   }
 }
 
@@ -653,14 +685,27 @@ async function serviceRuns(): Promise<void> {
     const dgram = await import("node:dgram");
     const sock = dgram.createSocket("udp4");
     await new Promise<void>((resolve) => sock.bind(0, "127.0.0.1", resolve));
-    sock.on("message", () => {});
+    // Datagrams and bytes of the last run: a pause of 3 s (the paired no-output run) starts
+    // a new count; the output sends every second.
+    let last = 0;
+    let datagrams = 0;
+    let bytes = 0;
+    sock.on("message", (msg: Uint8Array) => {
+      const now = performance.now();
+      if (now - last > 3000) datagrams = bytes = 0;
+      last = now;
+      datagrams++;
+      bytes += msg.length;
+    });
     const port = sock.address().port;
     cleanups.push(() => {
       sock.close();
     });
-    await spate("spate 50 VUs --out statsd", 50, loopScript, ["--out", "statsd"], {
+    const name = "spate 50 VUs --out statsd";
+    await spate(name, 50, loopScript, ["--out", "statsd"], {
       K6_STATSD_ADDR: `127.0.0.1:${port}`,
     });
+    await sendPeer(name, port, datagrams, bytes);
   }
 }
 
@@ -727,7 +772,7 @@ console.log(
     "'vs no output', the median paired difference of each.",
 );
 if (writePeers.length) {
-  console.log("\nThe kernel's share of the file outputs (peer: dd in the same run):");
+  console.log("\nThe kernel's share (peers in the same run: dd for files, python3 for UDP):");
   for (const line of writePeers) console.log(`  ${line}`);
 }
 if (!k6) {
