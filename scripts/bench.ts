@@ -442,20 +442,25 @@ async function writePeer(label: string, file: string, name: string): Promise<voi
 }
 
 /**
- * The statsd output's peer: Python sending as many datagrams of the same size as the last run
- * of `name` to the same listener, its CPU (less Python's start-up) spread over that run's
- * requests: what `sendto` on loopback costs any sender here.
+ * The statsd output's peer: Python sending as many datagrams as the last run of `name` sent,
+ * of the size the listener saw, to the same listener; its CPU (less Python's start-up) spread
+ * over that run's requests: what `sendto` on loopback costs any sender here. The count comes
+ * from the run's summary (each iteration of the loop script is one request: 9 samples per
+ * request and 4 per iteration, 20 lines per datagram), because the listener, which shares the
+ * CPUs, loses datagrams when its socket buffer fills.
  */
-async function sendPeer(name: string, port: number, datagrams: number, bytes: number) {
-  if (!which("python3") || datagrams === 0) return;
+async function sendPeer(name: string, port: number, received: number, bytes: number) {
+  if (!which("python3") || received === 0) return;
   try {
     const exp = JSON.parse(await Deno.readTextFile(exportPath(name)));
     const requests: number = exp.metrics.http_reqs.count;
-    const size = Math.round(bytes / datagrams);
+    const iterations: number = exp.metrics.iterations.count;
+    const datagrams = Math.ceil((9 * requests + 4 * iterations) / 20);
+    const size = Math.round(bytes / received);
     const send = (count: number) =>
       timed("python3", [
         "-c",
-        "import socket,sys\n" +
+        "import socket\n" +
         "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
         `b=b'x'*${size}\n` +
         `for _ in range(${count}): s.sendto(b,('127.0.0.1',${port}))\n`,
@@ -464,9 +469,10 @@ async function sendPeer(name: string, port: number, datagrams: number, bytes: nu
     const r = await send(datagrams);
     const cpu = r.cpuSec - idle.cpuSec;
     writePeers.push(
-      `statsd: ${(datagrams / requests).toFixed(2)} datagrams of ${size} bytes per request; ` +
-        `python3 sending the same ${datagrams} datagrams: ${cpu.toFixed(2)} s CPU = ` +
-        `${(cpu / requests * 1e6).toFixed(1)} µs per request`,
+      `statsd: ${(datagrams / requests).toFixed(2)} datagrams of ~${size} bytes per request ` +
+        `(the listener got ${Math.round((received / datagrams) * 100)}% of them); python3 ` +
+        `sending ${datagrams}: ${cpu.toFixed(2)} s CPU = ${(cpu / requests * 1e6).toFixed(1)} ` +
+        "µs per request",
     );
   } catch (err) {
     writePeers.push(`statsd: no sendto measurement (${(err as Error).message})`);
