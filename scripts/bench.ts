@@ -414,7 +414,7 @@ async function spate(
 }
 
 /** Lines printed under the table: what the kernel charges any program for the outputs' I/O. */
-const writePeers: string[] = [];
+const ioPeers: string[] = [];
 
 /**
  * The file outputs' peer: `dd` writing as many bytes as the last run of `name` wrote to `file`
@@ -431,13 +431,13 @@ async function writePeer(label: string, file: string, name: string): Promise<voi
     const r = await timed("dd", ["if=/dev/zero", `of=${tmp}/dd.bin`, "bs=1M", `count=${mb}`]);
     await Deno.remove(`${tmp}/dd.bin`).catch(() => {});
     const perReq = (r.cpuSec * (bytes / (mb * 2 ** 20)) / requests) * 1e6;
-    writePeers.push(
+    ioPeers.push(
       `${label}: ${(bytes / requests / 1024).toFixed(2)} KB per request; dd writing the same ` +
         `${mb} MB to a new file: ${r.cpuSec.toFixed(2)} s CPU = ${perReq.toFixed(1)} µs per ` +
         "request",
     );
   } catch (err) {
-    writePeers.push(`${label}: no dd measurement (${(err as Error).message})`);
+    ioPeers.push(`${label}: no dd measurement (${(err as Error).message})`);
   }
 }
 
@@ -468,14 +468,14 @@ async function sendPeer(name: string, port: number, received: number, bytes: num
     const idle = await send(0);
     const r = await send(datagrams);
     const cpu = r.cpuSec - idle.cpuSec;
-    writePeers.push(
+    ioPeers.push(
       `statsd: ${(datagrams / requests).toFixed(2)} datagrams of ~${size} bytes per request ` +
         `(the listener got ${Math.round((received / datagrams) * 100)}% of them); python3 ` +
         `sending ${datagrams}: ${cpu.toFixed(2)} s CPU = ${(cpu / requests * 1e6).toFixed(1)} ` +
         "µs per request",
     );
   } catch (err) {
-    writePeers.push(`statsd: no sendto measurement (${(err as Error).message})`);
+    ioPeers.push(`statsd: no sendto measurement (${(err as Error).message})`);
   }
 }
 
@@ -777,9 +777,9 @@ console.log(
     "worker threads; other: Deno's I/O threads, e.g. file writes, and V8's GC helpers); in " +
     "'vs no output', the median paired difference of each.",
 );
-if (writePeers.length) {
+if (ioPeers.length) {
   console.log("\nThe kernel's share (peers in the same run: dd for files, python3 for UDP):");
-  for (const line of writePeers) console.log(`  ${line}`);
+  for (const line of ioPeers) console.log(`  ${line}`);
 }
 if (!k6) {
   console.log(
