@@ -406,8 +406,19 @@ class TimescaleOutput implements Output {
 
   async #createSchema(sql: postgres.Sql): Promise<void> {
     for (const statement of SCHEMA) await sql.unsafe(statement);
-    const [ext] = await sql`SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'timescaledb'`;
+    const [ext] = await sql`
+      SELECT current_setting('timescaledb.max_background_workers', true) IS NOT NULL AS preloaded
+      FROM pg_available_extensions WHERE name = 'timescaledb'`;
     if (!ext) return;
+    if (!ext.preloaded) {
+      // CREATE EXTENSION would end the session (FATAL "must be preloaded"). The setting above
+      // exists only once the server has loaded TimescaleDB's loader at start.
+      this.#params.logger.warn(
+        "timescaledb: the server has the timescaledb extension but does not preload it " +
+          "(shared_preload_libraries); samples stays a plain table",
+      );
+      return;
+    }
     try {
       await sql`CREATE EXTENSION IF NOT EXISTS timescaledb`;
       await sql`SELECT create_hypertable('samples', 'ts', if_not_exists => TRUE, migrate_data => TRUE)`;

@@ -208,8 +208,25 @@ function postgresBinDir(): string | undefined {
   return best?.dir;
 }
 
-/** Starts a throw-away PostgreSQL cluster (initdb + postgres) with trust auth. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Whether the TimescaleDB extension is installed for the newest PostgreSQL here. No Debian
+ * package ships it: a developer who builds it (github.com/timescale/timescaledb, any release
+ * supporting that PostgreSQL) and runs `make install` gets the hypertable tests too.
+ */
+export function timescaledbInstalled(): boolean {
+  const bin = postgresBinDir();
+  if (!bin) return false;
+  const version = bin.split("/").at(-2);
+  return exists(`/usr/share/postgresql/${version}/extension/timescaledb.control`);
+}
+
+/**
+ * Starts a throw-away PostgreSQL cluster (initdb + postgres) with trust auth; `timescaledb`
+ * preloads that extension (it refuses CREATE EXTENSION otherwise), with telemetry off.
+ */
+export async function startPostgres(
+  opts: { timescaledb?: boolean } = {},
+): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (!bin) {
     throw new Error(
@@ -263,6 +280,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       "synchronous_commit=off",
       "-c",
       "full_page_writes=off",
+      ...(opts.timescaledb
+        ? ["-c", "shared_preload_libraries=timescaledb", "-c", "timescaledb.telemetry_level=off"]
+        : []),
     ],
     log,
     asUser,

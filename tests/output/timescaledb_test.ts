@@ -11,7 +11,18 @@ import timescaledb, {
   timescaleConfig,
 } from "../../lib/output/timescaledb.ts";
 import { fixedSamples, T0, testParams } from "./_service_fixtures.ts";
-import { freePort, startPostgres } from "./_servers.ts";
+import { freePort, startPostgres, timescaledbInstalled } from "./_servers.ts";
+
+/**
+ * The output's log lines, less the warning that every start against these servers gives
+ * where TimescaleDB is installed: they don't preload it (its own test covers that warning).
+ */
+function outputLogs(logs: string[]): string[] {
+  const installed = timescaledbInstalled();
+  return logs.filter((l) =>
+    l.includes("timescaledb") && !(installed && l.includes("does not preload it"))
+  );
+}
 
 Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
   const pg = await startPostgres();
@@ -45,7 +56,7 @@ Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
       p95.lastFailed = true; // the engine updates thresholds live
       await out.stop(null);
       assertEquals(out.stats!(), { droppedSamples: 0 });
-      assertEquals(logs.filter((l) => l.includes("timescaledb")), []);
+      assertEquals(outputLogs(logs), []);
       assertEquals(
         await pg.psql("k6run", "SELECT metric, count(*) FROM samples GROUP BY 1 ORDER BY 1"),
         [
@@ -114,7 +125,7 @@ Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
       }
       await out.stop(null);
       assertEquals(out.stats!(), { droppedSamples: 0 });
-      assertEquals(logs.filter((l) => l.includes("timescaledb")), []);
+      assertEquals(outputLogs(logs), []);
       assertEquals(
         await pg.psql(
           "segments",
@@ -227,6 +238,86 @@ Deno.test("timescaledb: end to end against a real PostgreSQL", async (t) => {
   } finally {
     await pg.stop();
   }
+});
+
+Deno.test({
+  name: "timescaledb: samples is a hypertable where the extension is installed",
+  // No Debian package ships TimescaleDB; see timescaledbInstalled().
+  ignore: !timescaledbInstalled(),
+  async fn() {
+    const pg = await startPostgres({ timescaledb: true });
+    try {
+      for (const expected of [15, 30]) { // the second run finds the hypertable in place
+        const { params, logs } = testParams("timescaledb", { configArgument: pg.url("hyper") });
+        const out = await timescaledb(params);
+        await out.start();
+        assertEquals(
+          out.description(),
+          `TimescaleDB (postgresql://postgres@127.0.0.1:${pg.port}/hyper, hypertable)`,
+        );
+        out.addMetricSamples(fixedSamples());
+        await out.stop(null);
+        assertEquals(out.stats!(), { droppedSamples: 0 });
+        assertEquals(outputLogs(logs), []);
+        assertEquals(
+          await pg.psql("hyper", "SELECT count(*), count(DISTINCT metric) FROM samples"),
+          `${expected}|6`,
+        );
+      }
+      assertEquals(
+        await pg.psql("hyper", "SELECT hypertable_name FROM timescaledb_information.hypertables"),
+        "samples",
+      );
+      // The rows are in the hypertable's chunks, not in its (empty) parent table.
+      assertEquals(await pg.psql("hyper", "SELECT count(*) FROM ONLY samples"), "0");
+      assertEquals(
+        await pg.psql(
+          "hyper",
+          "SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), value, tags " +
+            "FROM samples WHERE metric = 'my_counter' LIMIT 1",
+        ),
+        '2026-01-01 10:00:00.129456|2.7|{"my tag": "a,b=c d"}',
+      );
+    } finally {
+      await pg.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "timescaledb: extension installed but not preloaded: one warning, plain tables",
+  ignore: !timescaledbInstalled(),
+  async fn() {
+    // CREATE EXTENSION there ends the session (FATAL "must be preloaded"): the output must
+    // not try, and must say why samples is not a hypertable.
+    const pg = await startPostgres();
+    try {
+      const { params, logs } = testParams("timescaledb", { configArgument: pg.url("plain") });
+      const out = await timescaledb(params);
+      await out.start();
+      assertEquals(
+        out.description(),
+        `TimescaleDB (postgresql://postgres@127.0.0.1:${pg.port}/plain, plain tables)`,
+      );
+      out.addMetricSamples(fixedSamples());
+      await out.stop(null);
+      assertEquals(out.stats!(), { droppedSamples: 0 });
+      const lines = logs.filter((l) => l.includes("timescaledb"));
+      assertEquals(lines.length, 1, lines.join("\n"));
+      assertStringIncludes(
+        lines[0],
+        "the server has the timescaledb extension but does not preload it " +
+          "(shared_preload_libraries); samples stays a plain table",
+      );
+      assertEquals(await pg.psql("plain", "SELECT count(*) FROM samples"), "15");
+      assertEquals(
+        await pg.psql("plain", "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'"),
+        "0",
+      );
+    } finally {
+      await pg.stop();
+    }
+  },
 });
 
 Deno.test("timescaledb: server down at start is a clear error without the password", async () => {
