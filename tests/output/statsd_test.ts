@@ -8,6 +8,7 @@ import {
 } from "../_assert.ts";
 import { SpateError } from "../../lib/errors.ts";
 import statsd, {
+  datagramSender,
   MAX_DATAGRAM_BYTES,
   packDatagrams,
   statsdConfig,
@@ -203,4 +204,25 @@ Deno.test("statsd: packDatagrams caps lines and bytes; an oversized line goes al
   const packed = packDatagrams(many, 1000, 100);
   for (const d of packed) assert(d.payload.length <= 100);
   assertEquals(packed.reduce((n, d) => n + d.lines, 0), 200);
+});
+
+Deno.test("statsd: both datagram senders deliver every payload in order, byte for byte", async () => {
+  for (const prefer of [undefined, "node"] as const) {
+    const server = await statsdListener();
+    const sender = datagramSender("127.0.0.1", server.port, 4, prefer);
+    // Under `deno test` deno.json enables --unstable-net, so the default is Deno's own socket.
+    assertEquals(sender.kind, prefer ?? "deno");
+    const sent = Array.from({ length: 300 }, (_, i) => `k6.seq:${i}|c\nk6.pad:${"x".repeat(i)}|g`);
+    for (const [i, text] of sent.entries()) {
+      // A view into a larger buffer, as the output sends: only the view's bytes may go out.
+      const framed = new TextEncoder().encode(`[${text}]`);
+      await sender.send(framed.subarray(1, framed.length - 1));
+      // The listener shares this thread: let it drain its socket buffer every 50 datagrams.
+      if (i % 50 === 49) await server.waitLines((i + 1) * 2);
+    }
+    await sender.close();
+    await server.waitLines(sent.length * 2);
+    await server.close();
+    assertEquals(server.got.datagrams, sent, String(prefer ?? "deno"));
+  }
 });
