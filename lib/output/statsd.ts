@@ -364,15 +364,23 @@ export function datagramSender(
 ): DatagramSender {
   const listen = (Deno as unknown as { listenDatagram?: ListenDatagram }).listenDatagram;
   if (prefer !== "node" && typeof listen === "function") {
-    const conn = listen({ transport: "udp", hostname: family === 6 ? "::" : "0.0.0.0", port: 0 });
-    const to = { transport: "udp" as const, hostname: address, port };
-    return {
-      kind: "deno",
-      send: async (payload) => {
-        await conn.send(payload, to);
-      },
-      close: () => Promise.resolve(conn.close()),
-    };
+    let conn: ReturnType<ListenDatagram> | undefined;
+    try {
+      conn = listen({ transport: "udp", hostname: family === 6 ? "::" : "0.0.0.0", port: 0 });
+    } catch {
+      // Can't bind (no IPv6, say): node:dgram below reports that on each send.
+    }
+    if (conn) {
+      const open = conn;
+      const to = { transport: "udp" as const, hostname: address, port };
+      return {
+        kind: "deno",
+        send: async (payload) => {
+          await open.send(payload, to);
+        },
+        close: () => Promise.resolve(open.close()),
+      };
+    }
   }
   const socket = dgram.createSocket(family === 6 ? "udp6" : "udp4");
   socket.on("error", () => {}); // each send's callback reports its own error

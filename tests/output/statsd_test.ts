@@ -226,3 +226,23 @@ Deno.test("statsd: both datagram senders deliver every payload in order, byte fo
     assertEquals(server.got.datagrams, sent, String(prefer ?? "deno"));
   }
 });
+
+Deno.test("statsd: a Deno UDP socket that can't bind falls back to node:dgram", async () => {
+  const deno = Deno as unknown as { listenDatagram?: unknown };
+  const original = deno.listenDatagram;
+  deno.listenDatagram = () => {
+    throw new Error("Address family not supported by protocol");
+  };
+  try {
+    const server = await statsdListener();
+    const sender = datagramSender("127.0.0.1", server.port, 4);
+    assertEquals(sender.kind, "node");
+    await sender.send(new TextEncoder().encode("k6.fallback:1|c"));
+    await sender.close();
+    await server.waitLines(1);
+    await server.close();
+    assertEquals(server.got.datagrams, ["k6.fallback:1|c"]);
+  } finally {
+    deno.listenDatagram = original;
+  }
+});
