@@ -11,6 +11,7 @@
 import type { ExecutorType, ScenarioConfig } from "../config/types.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Executor } from "./types.ts";
+import type { ProgressBasis } from "./progress.ts";
 import type { ExecutionStep, PlannedExecutor } from "./_run.ts";
 import { sharedIterations } from "./shared_iterations.ts";
 import { perVUIterations } from "./per_vu_iterations.ts";
@@ -50,6 +51,22 @@ export const executors: Record<ExecutorType, Executor> = planned as unknown as R
 /** The executor for `scenario`, typed for planning. */
 function plannedFor(scenario: ScenarioConfig): PlannedExecutor<ScenarioConfig> {
   return planned[scenario.executor] as unknown as PlannedExecutor<ScenarioConfig>;
+}
+
+/** The {@link ProgressBasis} of `scenario`. */
+export function progressBasis(scenario: ScenarioConfig): ProgressBasis {
+  switch (scenario.executor) {
+    case "shared-iterations":
+      return { iterations: scenario.iterations };
+    case "per-vu-iterations":
+      return { iterations: scenario.vus * scenario.iterations };
+    case "constant-vus":
+    case "constant-arrival-rate":
+      return { durationMs: scenario.duration };
+    case "ramping-vus":
+    case "ramping-arrival-rate":
+      return { durationMs: scenario.stages.reduce((sum, stage) => sum + stage.duration, 0) };
+  }
 }
 
 /** False when the scenario has no work and is skipped at run time (runner.md §4.1). */

@@ -14,6 +14,7 @@
 import type { ScenarioConfig } from "../config/types.ts";
 import type { ActiveVU, IterationOutcome, VUPool } from "../executor/types.ts";
 import type { VUHost } from "./host.ts";
+import { progressBasis } from "../executor/plan.ts";
 
 /** A VUPool whose VUs live in VU host Workers. */
 export class HostPool implements VUPool {
@@ -104,6 +105,7 @@ export class HostPool implements VUPool {
       env: scenario.env,
       tags: scenario.tags,
       startTime: start,
+      progress: progressBasis(scenario),
     });
     const runIteration = async (): Promise<IterationOutcome> => {
       if (this.#held) {

@@ -16,6 +16,7 @@ import type { Logger } from "../log.ts";
 import type { Metric, MetricRegistry } from "../metrics/metric.ts";
 import { nowMs, wholeNanosMs } from "../metrics/sample.ts";
 import type { IterationOutcome } from "../executor/types.ts";
+import { type ProgressBasis, scenarioProgress } from "../executor/progress.ts";
 import { createK6Module, vuSleep } from "../js/k6.ts";
 import { createMetricsModule } from "../js/metrics.ts";
 import { createExecutionModule, TestAbortError } from "../js/execution.ts";
@@ -53,6 +54,8 @@ export interface Activation {
   readonly tags: Readonly<Record<string, string>>;
   /** Unix ms when the scenario started. */
   readonly startTime: number;
+  /** What `exec.scenario.progress` measures. */
+  readonly progress: ProgressBasis;
 }
 
 /** Everything VUs of one host share. */
@@ -487,7 +490,12 @@ export class VU implements VUState {
               name: a.name,
               executor: a.executor,
               startTime: a.startTime,
-              progress: 0,
+              progress: scenarioProgress(
+                a.progress,
+                a.startTime,
+                this.#iterationInTest,
+                Date.now(),
+              ),
               iterationInInstance: this.#iterInScenario - 1,
               iterationInTest: this.#iterationInTest,
             };

@@ -501,6 +501,39 @@ export default function () {
   }
 });
 
+Deno.test("exec.scenario.progress: iterations done over the total, or time over the duration", async () => {
+  const t = await tempDir({
+    "s.js": `import exec from "k6/execution";
+import { sleep } from "k6";
+export const options = { scenarios: {
+  counted: { executor: "shared-iterations", vus: 1, iterations: 4, exec: "counted" },
+  timed: { executor: "constant-vus", vus: 1, duration: "1s", exec: "timed", startTime: "0s" },
+} };
+export function counted() { console.log("counted " + exec.scenario.progress); }
+export function timed() { console.log("timed " + exec.scenario.progress); sleep(0.3); }`,
+  });
+  try {
+    const r = await runCli(["run", "-q", "--summary-mode=disabled", t.path("s.js")]);
+    assertEquals(r.code, 0, r.stderr);
+    const values = (name: string) =>
+      // runCli unquotes log messages: `msg=counted 0.25 source=console`.
+      [...r.stderr.matchAll(new RegExp(`msg=${name} ([0-9.e-]+) source`, "g"))].map((m) =>
+        Number(m[1])
+      );
+    assertEquals(values("counted"), [0, 0.25, 0.5, 0.75], r.stderr);
+    // Iterations start at ~0, 0.3, 0.6 and 0.9 s of the 1 s scenario (a busy machine may
+    // push the fourth past the end).
+    const timed = values("timed");
+    assert(timed.length >= 3 && timed.length <= 4, r.stderr);
+    assert(timed[0] >= 0 && timed[0] < 0.15, `${timed}`);
+    for (let i = 1; i < timed.length; i++) {
+      assert(timed[i] > timed[i - 1] + 0.2 && timed[i] <= 1, `${timed}`);
+    }
+  } finally {
+    await t.cleanup();
+  }
+});
+
 Deno.test("first SIGINT is graceful: running iterations finish, no new ones start, exit 105", async () => {
   const t = await tempDir({
     "s.js": `import { sleep } from "k6";
