@@ -663,6 +663,7 @@ export class TestRun {
         complete: this.#complete,
         interrupted: this.#interrupted,
         elapsedMs: performance.now() - this.#testStart,
+        bar: tty,
       });
       let text = "";
       if (tty && this.#progressLines > 0) text += `\x1b[${this.#progressLines}A\x1b[J`;

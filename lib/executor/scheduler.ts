@@ -230,6 +230,31 @@ export interface RenderProgressOptions {
   interrupted: number;
   /** Overrides the snapshot's elapsed time (k6 counts from before setup()). */
   elapsedMs?: number;
+  /** Draw k6's terminal bar (`[=====>-----]`, 40 wide) instead of the `[ 45% ]` text form. */
+  bar?: boolean;
+}
+
+/** Width of the terminal bar, brackets included (k6's default). */
+const barWidth = 40;
+
+/**
+ * k6's terminal bar for `fraction` (0..1): `=` for the part done, `>` at its head while
+ * unfinished, `-` for the rest.
+ *
+ * @example
+ * ```ts
+ * progressBar(0.5); // "[==================>-------------------]"
+ * ```
+ */
+export function progressBar(fraction: number): string {
+  const space = barWidth - 2;
+  const filled = Math.floor(space * Math.min(1, Math.max(0, fraction)));
+  const done = filled === 0
+    ? ""
+    : filled < space
+    ? "=".repeat(filled - 1) + ">"
+    : "=".repeat(space);
+  return `[${done}${"-".repeat(space - filled)}]`;
 }
 
 const statusGlyph: Record<ScenarioStatus, string> = {
@@ -277,12 +302,15 @@ export function renderProgress(
   }
   snapshot.scenarios.forEach((s, k) => {
     const name = s.name.length > left ? s.name.slice(0, left - 1) + "…" : s.name.padEnd(left);
-    const pct = String(Math.round(Math.min(1, Math.max(0, s.fraction)) * 100)).padStart(3);
+    const fraction = Math.min(1, Math.max(0, s.fraction));
+    const bar = opts.bar
+      ? progressBar(fraction)
+      : `[ ${String(Math.round(fraction * 100)).padStart(3)}% ]`;
     let right = "";
     cols[k].forEach((c, i) => {
       right += " " + c.padEnd((colWidth[i] ?? 0) + 1);
     });
-    lines.push(`${name} ${statusGlyph[s.status]} [ ${pct}% ]${right}`.trimEnd());
+    lines.push(`${name} ${statusGlyph[s.status]} ${bar}${right}`.trimEnd());
   });
   return lines;
 }

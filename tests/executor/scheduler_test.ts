@@ -88,6 +88,16 @@ Deno.test("scheduler: renderProgress draws k6's run line and aligned scenario ba
     })[0],
     "running (1m35.0s), 00/10 VUs, 1 complete and 2 interrupted iterations",
   );
+  // On a terminal: k6's 40-wide bar, `>` at the head while unfinished.
+  assertEquals(
+    renderProgress(snapshot, { vus: 7, vusMax: 10, complete: 150, interrupted: 0, bar: true })
+      .slice(1),
+    [
+      "default    [================>---------------------] 10 VUs     0m13.5s/30s",
+      "contacts ✓ [======================================] 00/10 VUs  1m0s  10.00 iters/s",
+      "later    • [--------------------------------------] waiting    0m40.0s",
+    ],
+  );
 });
 
 Deno.test("scheduler: abort interrupts running scenarios and cancels waiting ones", async () => {
