@@ -14,6 +14,7 @@
  * Run it standalone with `deno run -A scripts/demo_server.ts [--port N]`.
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** Options for {@link startDemoServer}. */
 export interface DemoServerOptions {
@@ -39,7 +40,7 @@ const indexHtml = `<!DOCTYPE html>
 <body><h1>spate demo target</h1>
 <p>Endpoints: /get /post /put /patch /delete /anything /status/:code /delay/:s /json
 /bytes/:n /headers /redirect/:n /redirect-to?url= /cookies /cookies/set?k=v
-/basic-auth/:user/:pass /gzip</p>
+/basic-auth/:user/:pass /digest-auth/:qop/:user/:pass[/:algorithm] /gzip</p>
 <a href="/get">get</a>
 <form action="/post" method="post"><input name="q" value="1"><input type="submit"></form>
 </body></html>
@@ -247,6 +248,22 @@ async function handle(req: Request, remote: string, delays: Delays): Promise<Res
       }
       return json({ authenticated: true, user: parts[2] });
     }
+    case "digest-auth": {
+      // As httpbin: qop `auth` (or anything else for none), algorithm MD5 (default) or SHA-256.
+      const [, , qop, user = "", pass = "", algorithm = "MD5"] = parts;
+      if (checkDigest(req, url, { qop, user, pass, algorithm })) {
+        return json({ authenticated: true, user });
+      }
+      const nonce = crypto.randomUUID().replaceAll("-", "");
+      const qopParam = qop === "auth" ? ', qop="auth"' : "";
+      return new Response(null, {
+        status: 401,
+        headers: {
+          "www-authenticate": `Digest realm="spate demo", nonce="${nonce}"${qopParam}, ` +
+            `opaque="${nonce.slice(0, 16)}", algorithm=${algorithm}`,
+        },
+      });
+    }
     case "gzip":
     case "deflate":
     case "brotli": {
@@ -317,4 +334,30 @@ if (import.meta.main) {
   const port = i >= 0 ? Number(Deno.args[i + 1]) : 8080;
   const server = await startDemoServer({ port });
   console.log(`spate demo target listening on ${server.url}`);
+}
+
+/**
+ * Whether `req` carries a Digest answer (RFC 7616) for `user`/`pass` on this URL. The demo
+ * keeps no nonce state: any nonce is accepted with a correct response.
+ */
+function checkDigest(
+  req: Request,
+  url: URL,
+  want: { qop: string; user: string; pass: string; algorithm: string },
+): boolean {
+  const header = req.headers.get("authorization") ?? "";
+  if (!header.startsWith("Digest ")) return false;
+  const a: Record<string, string> = {};
+  for (const m of header.slice(7).matchAll(/([a-z]+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
+    a[m[1]] = m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : m[3];
+  }
+  const hash = want.algorithm.toUpperCase() === "SHA-256" ? "sha256" : "md5";
+  const h = (s: string) => createHash(hash).update(s).digest("hex");
+  if (a.username !== want.user || a.uri !== url.pathname + url.search) return false;
+  const ha1 = h(`${want.user}:${a.realm}:${want.pass}`);
+  const ha2 = h(`${req.method}:${a.uri}`);
+  const expected = want.qop === "auth"
+    ? h(`${ha1}:${a.nonce}:${a.nc}:${a.cnonce}:auth:${ha2}`)
+    : h(`${ha1}:${a.nonce}:${ha2}`);
+  return a.response === expected && (want.qop !== "auth" || a.qop === "auth");
 }

@@ -23,6 +23,7 @@ import {
 } from "../http/client.ts";
 import { ErrorCode } from "../http/_errors.ts";
 import type { RateLimiter } from "../http/rate_limiter.ts";
+import { digestAuthorization, parseDigestChallenge } from "../http/digest.ts";
 import type { Metric } from "../metrics/metric.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
 import { InterruptedError, type VUState } from "../vu/state.ts";
@@ -336,6 +337,8 @@ function goMethodName(method: string): string {
 }
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+/** The expected status of a digest request's first response: the challenge. */
+const digest401 = new ExpectedStatuses([[401, 401]]);
 const defaultMaxRedirects = 10;
 
 interface Parsed {
@@ -350,6 +353,8 @@ interface Parsed {
   callback: ExpectedStatuses | null;
   compression: string[];
   throwErrors: boolean;
+  /** `digest`: answer the server's 401 challenge with the URL's credentials. */
+  digest: boolean;
 }
 
 class RequestError extends Error {
@@ -406,6 +411,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       callback: responseCallback,
       compression: [],
       throwErrors: state.throwErrors,
+      digest: false,
     };
     if (http.userAgent !== "") p.headers.set("User-Agent", http.userAgent);
     if (bodyContentType !== "") p.headers.set("Content-Type", bodyContentType);
@@ -474,8 +480,9 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
         p.compression.push(alg);
       }
     }
-    if (o.auth !== undefined && o.auth !== null && o.auth !== "basic") {
-      throw new Error(`auth "${o.auth}" is not supported yet (only "basic")`);
+    if (o.auth === "digest") p.digest = true;
+    else if (o.auth !== undefined && o.auth !== null && o.auth !== "basic") {
+      throw new Error(`auth "${o.auth}" is not supported yet (only "basic" and "digest")`);
     }
     if (typeof o.throw === "boolean") p.throwErrors = o.throw;
     return p;
@@ -656,6 +663,19 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
         : undefined);
     const discard = p.responseType === "none";
     const deadline = performance.now() + p.timeout;
+    // Digest: the URL's credentials answer the challenge; they must not go out as Basic.
+    let digest: { username: string; password: string } | undefined;
+    if (p.digest && (url.username !== "" || url.password !== "")) {
+      digest = {
+        username: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+      };
+      url = new URL(url.href);
+      url.username = "";
+      url.password = "";
+    }
+    // As in k6, the first response of a digest request is expected when it is the 401.
+    let digestFirst = digest !== undefined && p.callback !== null;
     let hopMethod = method;
     let hopBody = bytes;
     let hopURL = url;
@@ -718,19 +738,36 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
         discardBody: discard,
       };
       if (hop === 0 && opts.rateLimiter !== undefined) await opts.rateLimiter.wait(state.signal);
-      const r = await executor.executeRequest(prepared, state.signal);
-      roundTimings(r);
-      last = r;
-      lastURLString = reqURLString;
-      state.addDataSent(r.bytesSent);
-      state.addDataReceived(r.bytesReceived);
       // A name set by the user or by http.url is the name and the url of every hop (k6 ≥
       // v0.41 keeps both low-cardinality); otherwise both are the hop's masked URL.
       const hopMasked = hop === 0 ? maskedURL : maskURL(reqURLString);
       const nameTag = fixedName ?? hopMasked;
       const urlTag = nameTag;
-      emitTrail(r, hopMethod, nameTag, urlTag, p.tags, p.callback);
-      if (state.http.httpDebug !== "") debugDump(++requestCounter, prepared, r, p.tags);
+      const roundTrip = async (req: PreparedRequest): Promise<RawResult> => {
+        const r = await executor.executeRequest(req, state.signal);
+        roundTimings(r);
+        state.addDataSent(r.bytesSent);
+        state.addDataReceived(r.bytesReceived);
+        emitTrail(r, hopMethod, nameTag, urlTag, p.tags, digestFirst ? digest401 : p.callback);
+        digestFirst = false;
+        if (state.http.httpDebug !== "") debugDump(++requestCounter, req, r, p.tags);
+        return r;
+      };
+      let r = await roundTrip(prepared);
+      if (digest !== undefined && r.status === 401) {
+        // Each hop that meets a challenge is sent again with its answer (k6 does the same,
+        // without caching nonces); the 401's own cookies are not kept, as in k6.
+        const answer = digestAnswer(r, hopMethod, hopURL, digest);
+        if (answer !== undefined) {
+          r = await roundTrip({
+            ...prepared,
+            headers: [...prepared.headers, "Authorization", answer],
+            timeout: Math.max(1, deadline - performance.now()),
+          });
+        }
+      }
+      last = r;
+      lastURLString = reqURLString;
       if (r.errorCode !== 0 && r.status === 0) {
         // k6 never returns a 101 response: it is always an exception.
         if (r.error.startsWith("unsupported response status: 101")) throw new Error(r.error);
@@ -772,6 +809,26 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
       hopURL = next;
     }
     return buildResponse(last!, lastURLString, firstInfo!, p, method);
+  }
+
+  /** The Authorization answering the Digest challenge of a 401, if it has one. */
+  function digestAnswer(
+    r: RawResult,
+    method: string,
+    url: URL,
+    creds: { username: string; password: string },
+  ): string | undefined {
+    for (let i = 0; i < r.headers.length; i += 2) {
+      if (r.headers[i].toLowerCase() !== "www-authenticate") continue;
+      const challenge = parseDigestChallenge(r.headers[i + 1]);
+      if (challenge === undefined) continue;
+      return digestAuthorization(challenge, {
+        method,
+        uri: url.pathname + url.search,
+        ...creds,
+      });
+    }
+    return undefined;
   }
 
   function buildResponse(

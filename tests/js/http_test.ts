@@ -83,6 +83,43 @@ Deno.test("http: GET response object, tags and metrics of one round trip", () =>
     assertEquals(state.emitted[1].values.http_req_connecting, 0);
   }));
 
+Deno.test("http: auth digest answers the 401 challenge; two round trips, the 401 expected", () =>
+  withModule(async (http, state, server) => {
+    const u = new URL(server.url);
+    for (const [path, algorithm] of [["auth", "MD5"], ["auth/SHA-256", "SHA-256"]] as const) {
+      const before = state.emitted.length;
+      const url = `http://user:pa%3Ass@${u.host}/digest-auth/${
+        path.replace("auth", "auth/user/pa:ss")
+      }`;
+      const res = await http.get(url + "?x=1", { auth: "digest" });
+      assertEquals(res.status, 200, algorithm);
+      assertEquals(res.json("authenticated"), true);
+      const trail = state.emitted.slice(before);
+      assertEquals(trail.map((e) => e.tags.status), ["401", "200"]);
+      // k6: the challenge is the expected first response; only then the usual callback.
+      assertEquals(trail.map((e) => e.tags.expected_response), ["true", "true"]);
+      assertEquals(trail.map((e) => e.values.http_req_failed), [0, 0]);
+      assertEquals(trail[0].tags.name, `http://****:****@${u.host}${new URL(url).pathname}?x=1`);
+      // The credentials went out as the digest answer, never as Basic.
+      const auth = res.request.headers["Authorization"];
+      assertEquals(auth, undefined, "the first request carries no Authorization");
+    }
+    // Wrong password: the answer is refused; the 401 after the answer is unexpected.
+    const before = state.emitted.length;
+    const res = await http.get(`http://user:nope@${u.host}/digest-auth/auth/user/pa:ss`, {
+      auth: "digest",
+    });
+    assertEquals(res.status, 401);
+    assertEquals(state.emitted.slice(before).map((e) => e.tags.expected_response), [
+      "true",
+      "false",
+    ]);
+    // No challenge (200 at once): one round trip, and k6 counts it as unexpected.
+    const plain = state.emitted.length;
+    await http.get(`http://user:pw@${u.host}/get`, { auth: "digest" });
+    assertEquals(state.emitted.slice(plain).map((e) => e.tags.expected_response), ["false"]);
+  }));
+
 Deno.test("http: user name tag sets url too; http.url template names", () =>
   withModule(async (http, state, server) => {
     await http.get(`${server.url}/get?id=1`, { tags: { name: "GetOne", status: "fake" } });
