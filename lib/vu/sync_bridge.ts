@@ -16,6 +16,7 @@ import { receiveMessageOnPort } from "node:worker_threads";
 import type { Metric, MetricRegistry } from "../metrics/metric.ts";
 import type { Logger } from "../log.ts";
 import {
+  type CookieJar,
   createHttpModule,
   type ExpectedStatuses,
   HttpURL,
@@ -23,6 +24,7 @@ import {
   Response,
 } from "../js/http.ts";
 import { FileData } from "../js/_http_body.ts";
+import type { CookieOptions } from "../js/_http_cookies.ts";
 import type { HttpConfig } from "../config/types.ts";
 import type { RateLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, type VUStage, type VUState } from "./state.ts";
@@ -46,16 +48,20 @@ interface CallContext {
   stage: VUStage;
 }
 
-type Wire = { __t: "url"; url: string; name: string } | {
-  __t: "file";
-  data: string | ArrayBuffer | Uint8Array;
-  filename: string;
-  content_type: string;
-} | { __t: "expected"; args: unknown[] };
+type Wire =
+  | { __t: "url"; url: string; name: string }
+  | {
+    __t: "file";
+    data: string | ArrayBuffer | Uint8Array;
+    filename: string;
+    content_type: string;
+  }
+  | { __t: "expected"; args: unknown[] }
+  | { __t: "jar"; id: number };
 
 /** A call from a VU to the runner. */
 interface BridgeCall {
-  op: "request" | "batch" | "setResponseCallback" | "iterationEnd";
+  op: "request" | "batch" | "setResponseCallback" | "iterationEnd" | "newJar" | "jar";
   args: unknown[];
   ctx: CallContext;
 }
@@ -77,12 +83,41 @@ class SyncExpected {
   }
 }
 
+/** The cookie-jar methods a VU can call (js-api.md §3.7). */
+type JarMethod = "cookiesForURL" | "set" | "clear" | "delete";
+
+/**
+ * A VU-side handle on a cookie jar kept by the runner, where the requests run: `id` 0 is the
+ * VU's own jar (`http.cookieJar()`), others come from `new http.CookieJar()`.
+ */
+class BridgeCookieJar {
+  readonly id: number;
+  readonly #bridge: SyncBridge;
+  constructor(bridge: SyncBridge, id: number) {
+    this.#bridge = bridge;
+    this.id = id;
+  }
+  cookiesForURL(url: string | HttpURL): Record<string, string[]> {
+    return this.#bridge.call("jar", [this.id, "cookiesForURL", url]) as Record<string, string[]>;
+  }
+  set(url: string | HttpURL, name: string, value: string, opts?: CookieOptions | null): void {
+    this.#bridge.call("jar", [this.id, "set", url, name, value, opts ?? null]);
+  }
+  clear(url: string | HttpURL): void {
+    this.#bridge.call("jar", [this.id, "clear", url]);
+  }
+  delete(url: string | HttpURL, name: string): void {
+    this.#bridge.call("jar", [this.id, "delete", url, name]);
+  }
+}
+
 function encodeArg(v: unknown): unknown {
   if (v instanceof HttpURL) return { __t: "url", url: v.url, name: v.name } satisfies Wire;
   if (v instanceof FileData) {
     return { __t: "file", data: v.data, filename: v.filename, content_type: v.content_type };
   }
   if (v instanceof SyncExpected) return { __t: "expected", args: v.args } satisfies Wire;
+  if (v instanceof BridgeCookieJar) return { __t: "jar", id: v.id } satisfies Wire;
   if (typeof v === "function") {
     throw new TypeError("functions can't be passed to http calls in the Worker-per-VU mode");
   }
@@ -174,8 +209,17 @@ export class SyncBridge {
       return toResponse(this.call("request", [method, url, body, params]));
     };
     const model = createHttpModule(this.#state);
+    let vuJar: BridgeCookieJar | undefined;
+    const newJar = () => new BridgeCookieJar(this, this.call("newJar", []) as number);
+    /** `new http.CookieJar()`: a jar the runner creates, reached through the bridge. */
+    const JarClass = function CookieJar() {
+      if (!new.target) throw new TypeError("CookieJar must be called with new");
+      return newJar();
+    };
+    JarClass.prototype = BridgeCookieJar.prototype; // `jar instanceof http.CookieJar` holds
     return {
       ...model,
+      CookieJar: JarClass,
       get: (url: unknown, params?: unknown) => req("GET", url, null, params),
       head: (url: unknown, params?: unknown) => req("HEAD", url, null, params),
       post: (url: unknown, body?: unknown, params?: unknown) => req("POST", url, body, params),
@@ -204,9 +248,7 @@ export class SyncBridge {
       setResponseCallback: (cb: unknown) => {
         this.call("setResponseCallback", [cb]);
       },
-      cookieJar: () => {
-        throw new Error("http.cookieJar() is not supported in the Worker-per-VU mode yet");
-      },
+      cookieJar: () => vuJar ??= new BridgeCookieJar(this, 0),
       [iterationEnd]: () => {
         this.call("iterationEnd", []);
       },
@@ -220,6 +262,8 @@ export class IoService {
   readonly #ctl: Int32Array;
   #state: ShadowState;
   #http: ReturnType<typeof createHttpModule>;
+  /** Jars made by `new http.CookieJar()` on the VU side, by id (0 is the VU's own jar). */
+  #jars = new Map<number, CookieJar>();
 
   constructor(
     channel: { port: MessagePort; control: SharedArrayBuffer },
@@ -236,6 +280,13 @@ export class IoService {
   reconfigure(shadow: ShadowStateInit): void {
     this.#state = new ShadowState(shadow);
     this.#http = createHttpModule(this.#state, { rateLimiter: shadow.rateLimiter });
+    this.#jars.clear();
+  }
+
+  #jar(id: number): CookieJar {
+    const jar = id === 0 ? this.#http.cookieJar() : this.#jars.get(id);
+    if (!jar) throw new Error(`unknown cookie jar ${id}`);
+    return jar;
   }
 
   /** Interrupts the VU: wakes its sleep and aborts its in-flight request. */
@@ -293,6 +344,16 @@ export class IoService {
       case "iterationEnd":
         http[iterationEnd]();
         return undefined;
+      case "newJar": {
+        const id = this.#jars.size + 1;
+        this.#jars.set(id, new http.CookieJar());
+        return id;
+      }
+      case "jar": {
+        const [id, method, ...rest] = args as [number, JarMethod, ...unknown[]];
+        const jar = this.#jar(id) as unknown as Record<JarMethod, (...a: unknown[]) => unknown>;
+        return jar[method](...rest);
+      }
     }
   }
 
@@ -302,6 +363,7 @@ export class IoService {
       const w = v as Wire;
       if (w.__t === "url") return new HttpURL(w.url, w.name);
       if (w.__t === "file") return new FileData(w.data, w.filename, w.content_type);
+      if (w.__t === "jar") return this.#jar(w.id);
       if (w.__t === "expected") {
         return this.#http.expectedStatuses(
           ...(w.args as Array<number | { min: number; max: number }>),

@@ -242,6 +242,49 @@ export default function (data) {
   }
 });
 
+Deno.test("cookie jars work in the Worker-per-VU mode", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import { check } from "k6";
+export const options = { vus: 1, iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default function () {
+  [1, 2].sort(() => http.get(__ENV.TARGET + "/get").status - 200); // forces the mode
+  const base = __ENV.TARGET + "/cookies";
+  const jar = http.cookieJar();
+  jar.set(base, "a", "1");
+  const own = new http.CookieJar();
+  own.set(base, "b", "2", { path: "/" });
+  const fromVU = http.get(base).json("cookies");
+  const fromOwn = http.get(base, { jar: own }).json("cookies");
+  http.get(base + "/set?c=3"); // the server's Set-Cookie lands in the VU's jar
+  const seen = jar.cookiesForURL(base);
+  jar.delete(base, "a");
+  own.clear(base);
+  check(null, {
+    "the VU's jar is sent": () => JSON.stringify(fromVU) === '{"a":"1"}',
+    "a jar in params is sent instead": () => JSON.stringify(fromOwn) === '{"b":"2"}',
+    "cookiesForURL sees the server's cookie": () => seen.c[0] === "3" && seen.a[0] === "1",
+    "delete and clear": () => JSON.stringify(http.get(base).json("cookies")) === '{"c":"3"}' &&
+      JSON.stringify(own.cookiesForURL(base)) === "{}",
+    "instanceof": () => own instanceof http.CookieJar && jar instanceof http.CookieJar,
+  });
+}`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
+        env: { TARGET: base },
+      });
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(r.stderr, "running one Worker per VU");
+      const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
+      assertEquals([exp.metrics.checks.passes, exp.metrics.checks.fails], [5, 0], r.stdout);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
 Deno.test("handleSummary writes its files and replaces the default summary", async () => {
   const t = await tempDir({
     "s.js": `export default function () {}
