@@ -34,6 +34,10 @@ const durationSec = Number(argValue("--duration") ?? 10);
  */
 const v8Flags = args.includes("--v8-default") ? [] : ["--v8-flags=--max-semi-space-size=4"];
 const repeat = Math.max(1, Number(argValue("--repeat") ?? 3));
+/** `deno` arguments for a quiet `spate run` with the bench's V8 flags, then `rest`. */
+const spateRun = (
+  ...rest: string[]
+) => ["run", "-A", ...v8Flags, `${root}cli.ts`, "run", "-q", ...rest];
 /** Requests per second of the fixed-rate runs (see `rateScript`). */
 const rate = String(Number(argValue("--rate") ?? 10000));
 const baseName = "spate 50 VUs, no output";
@@ -310,20 +314,14 @@ async function measure(
   const exportFile = exportPath(name);
   const r = await timed(
     Deno.execPath(),
-    [
-      "run",
-      "-A",
-      ...v8Flags,
-      `${root}cli.ts`,
-      "run",
-      "-q",
+    spateRun(
       // The rate script has its own scenario, which -u/-d would replace.
       ...(script === rateScript ? [] : ["-u", String(vus), "-d", `${durationSec}s`]),
       "--summary-export",
       exportFile,
       ...extra,
       script,
-    ],
+    ),
     { TARGET: target.url, ...env },
     true,
   );
@@ -493,16 +491,7 @@ async function timeToFirstRequest(): Promise<number> {
   );
   const start = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...v8Flags,
-      `${root}cli.ts`,
-      "run",
-      "-q",
-      "--summary-mode=disabled",
-      script,
-    ],
+    args: spateRun("--summary-mode=disabled", script),
     cwd: root,
     env: { TARGET: `http://127.0.0.1:${server.addr.port}/` },
     stdout: "null",
@@ -561,20 +550,10 @@ try {
     // initialise 1000 VUs (the issue's "< 2 s").
     const noop = `${tmp}/noop.js`;
     await Deno.writeTextFile(noop, "export default function () {}\n");
-    const r = await timed(Deno.execPath(), [
-      "run",
-      "-A",
-      ...v8Flags,
-      `${root}cli.ts`,
-      "run",
-      "-q",
-      "--summary-mode=disabled",
-      "-u",
-      "1000",
-      "-i",
-      "1000",
-      noop,
-    ]);
+    const r = await timed(
+      Deno.execPath(),
+      spateRun("--summary-mode=disabled", "-u", "1000", "-i", "1000", noop),
+    );
     rows.push({
       name: "spate: 1000 VUs launch → exit (init + 1 no-op iteration each)",
       requests: NaN,
