@@ -43,6 +43,9 @@ const indexHtml = `<!DOCTYPE html>
 /basic-auth/:user/:pass /digest-auth/:qop/:user/:pass[/:algorithm] /gzip</p>
 <a href="/get">get</a>
 <form action="/post" method="post"><input name="q" value="1"><input type="submit"></form>
+<form id="search" action="/get?old=1" method="get"><input name="q" value="a b">
+<select name="s"><option value="x" selected>X</option><option value="y">Y</option></select>
+<input type="submit" name="go" value="Go"></form>
 </body></html>
 `;
 

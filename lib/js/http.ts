@@ -35,6 +35,7 @@ import {
   type ResponseCookie,
 } from "./_http_cookies.ts";
 import { gjsonGet } from "./_gjson.ts";
+import { htmlApi, type HtmlSelection, htmlUnavailable } from "./html_hook.ts";
 
 export { FileData } from "./_http_body.ts";
 
@@ -173,17 +174,121 @@ export class Response {
     return parsed.value;
   }
 
-  /** k6/html is not available yet. */
-  html(_selector?: string): never {
-    throw new Error("Response.html() is not supported yet");
+  /** The body parsed as HTML (k6/html); with a selector, the matches of `find(selector)`. */
+  html(selector?: string): unknown {
+    if (this.body === null) {
+      throw new Error(
+        "the body is null so we can't transform it to HTML - this likely was because of a " +
+          "request error getting the response",
+      );
+    }
+    const html = htmlApi();
+    if (!html) throw htmlUnavailable("Response.html()");
+    const doc = html.parseHTML(this.body, this.url);
+    return selector === undefined ? doc : doc.find(String(selector));
   }
-  /** HTML-driven follow-ups are not available yet. */
-  clickLink(_args?: unknown): never {
-    throw new Error("Response.clickLink() is not supported yet");
+
+  /**
+   * Fills in and submits a form of this page, as k6 does: `formSelector` (default `form`),
+   * `submitSelector` (default `[type="submit"]`, whose name and value are sent), `fields`
+   * overriding the form's values, and `params` for the request. GET puts the values in the
+   * query (replacing the action's), other methods send them form-encoded.
+   */
+  submitForm(args?: unknown): unknown {
+    const opts = (args ?? {}) as Record<string, unknown>;
+    const formSelector = opts.formSelector === undefined ? "form" : String(opts.formSelector);
+    const submitSelector = opts.submitSelector === undefined
+      ? '[type="submit"]'
+      : String(opts.submitSelector);
+    const fields = typeof opts.fields === "object" && opts.fields !== null
+      ? opts.fields as Record<string, unknown>
+      : {};
+    const params = opts.params ?? null;
+    const form = this.html(formSelector) as HtmlSelection;
+    if (form.size() === 0) {
+      throw new Error(`no form found for selector '${formSelector}' in response '${this.url}'`);
+    }
+    const method = form.attr("method");
+    const requestMethod = method === undefined ? "GET" : String(method).toUpperCase();
+    const action = form.attr("action");
+    const target = action === undefined ? this.url : resolveReference(this.url, String(action));
+    const values = form.serializeObject();
+    const submit = form.find(submitSelector);
+    const submitName = submit.attr("name");
+    const submitValue = submit.val();
+    if (submitName !== undefined && submitValue !== undefined) {
+      values[String(submitName)] = submitValue;
+    }
+    Object.assign(values, fields);
+    const request = requesters.get(this);
+    if (!request) throw new Error("submitForm() needs a response from k6/http");
+    if (requestMethod === "GET") {
+      const query = new Map<string, string[]>();
+      for (const [k, v] of Object.entries(values)) query.set(k, [String(v)]);
+      const u = target.replace(/[?#].*$/, "");
+      const hash = /#.*$/.exec(target)?.[0] ?? "";
+      const encoded = encodeQuery(query);
+      return request("GET", u + (encoded === "" ? "" : "?" + encoded) + hash, null, params);
+    }
+    return request(requestMethod, target, values, params);
   }
-  submitForm(_args?: unknown): never {
-    throw new Error("Response.submitForm() is not supported yet");
+
+  /** Follows a link of this page (`selector`, default `a[href]`) with a GET. */
+  clickLink(args?: unknown): unknown {
+    const opts = (args ?? {}) as Record<string, unknown>;
+    const selector = opts.selector === undefined ? "a[href]" : String(opts.selector);
+    const link = this.html(selector) as HtmlSelection;
+    if (link.size() === 0) {
+      throw new Error(`no element found for selector '${selector}' in response '${this.url}'`);
+    }
+    const href = link.attr("href");
+    if (href === undefined) {
+      throw new Error(
+        `no valid href attribute value found on element '${selector}' in response '${this.url}'`,
+      );
+    }
+    const request = requesters.get(this);
+    if (!request) throw new Error("clickLink() needs a response from k6/http");
+    return request("GET", resolveReference(this.url, String(href)), undefined, opts.params ?? null);
   }
+}
+
+/** How a Response's submitForm() and clickLink() send their request (its VU's k6/http). */
+export type ResponseRequester = (
+  method: string,
+  url: string,
+  body: unknown,
+  params: unknown,
+) => unknown;
+const requesters = new WeakMap<Response, ResponseRequester>();
+
+/** Lets `res` send follow-up requests (submitForm, clickLink) through `request`. */
+export function attachRequester(res: Response, request: ResponseRequester): Response {
+  requesters.set(res, request);
+  return res;
+}
+
+/** `ref` resolved against `base`, as a browser resolves a link (`ref` itself if it can't). */
+function resolveReference(base: string, ref: string): string {
+  try {
+    return new URL(ref, base).href;
+  } catch {
+    return ref;
+  }
+}
+
+/** Go's `url.Values.Encode`: keys sorted, `+` for spaces, `A-Za-z0-9-_.~` left as they are. */
+export function encodeQuery(values: Map<string, string[]>): string {
+  const escape = (s: string) =>
+    encodeURIComponent(s).replace(
+      /[!'()*]/g,
+      (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
+    )
+      .replace(/%20/g, "+");
+  const keys = [...values.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const parts: string[] = [];
+  for (const k of keys) for (const v of values.get(k)!) parts.push(`${escape(k)}=${escape(v)}`);
+  return parts.join("&");
 }
 
 function jsonErrorMessage(text: string, err: Error): string {
@@ -502,8 +607,11 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     return out;
   }
 
+  const follow: ResponseRequester = (method, url, body, params) =>
+    request(method, url, body, params);
+
   function failedResponse(method: string, url: string, code: number, msg: string): Response {
-    const r = new Response();
+    const r = attachRequester(new Response(), follow);
     r.url = url;
     r.error = msg;
     r.error_code = code;
@@ -838,7 +946,7 @@ export function createHttpModule(state: VUState, opts: HttpModuleOptions = {}): 
     p: Parsed,
     method: string,
   ): Response {
-    const res = new Response();
+    const res = attachRequester(new Response(), follow);
     res.url = maskURL(url);
     res.request = info;
     res.remote_ip = r.remoteIP;

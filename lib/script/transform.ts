@@ -147,7 +147,11 @@ class ModuleTransformer {
   readonly #k6Objects = new Set<string>(); // `k6` in `import k6 from "k6"`
   readonly #blockingNames = new Set<string>(); // sleep, group, get, user functions, aliases
   readonly #checkNames = new Set<string>();
-  readonly #blockingMethodNames = new Set<string>();
+  /**
+   * Method names awaited on any object. A Response's submitForm() and clickLink() send a
+   * request (the receiver's type is unknown here; awaiting a non-promise is harmless).
+   */
+  readonly #blockingMethodNames = new Set<string>(["submitForm", "clickLink"]);
   readonly #funcs: FuncInfo[] = [];
   readonly #funcByNode = new Map<AstNode, FuncInfo>();
   readonly #parents = new Map<AstNode, AstNode>();

@@ -24,6 +24,7 @@ import { createDataModule } from "../js/data.ts";
 import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
 import { createHttpModule, iterationEnd } from "../js/http.ts";
+import { htmlApi, htmlUnavailable, loadHtml } from "../js/html_hook.ts";
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
@@ -66,6 +67,8 @@ export interface HostContext {
   readonly logger: Logger;
   /** The compiled script factory (lib/script/transform.ts). */
   readonly factory: (runtime: ScriptRuntime) => Promise<Record<string, unknown>>;
+  /** Whether the script can use k6/html: VUs then load it before the init code runs. */
+  readonly usesHtml?: boolean;
   /** Files opened during the options pass: absolute path → bytes. */
   readonly files: Map<string, Uint8Array>;
   /** Set in the options pass only: open() reads the disk and records here. */
@@ -307,6 +310,7 @@ export class VU implements VUState {
       },
       each,
     };
+    if (host.usesHtml) await loadHtml();
     vu.exports = await host.factory(runtime);
     vu.stage = "setup";
     return vu;
@@ -513,6 +517,11 @@ export class VU implements VUState {
         return ns(cryptoModule);
       case "k6/timers":
         return ns({ setTimeout, clearTimeout, setInterval, clearInterval });
+      case "k6/html": {
+        const html = htmlApi();
+        if (!html) throw htmlUnavailable("k6/html");
+        return ns(html.createHtmlModule());
+      }
     }
     if (removedModules[spec]) throw new Error(removedModules[spec]);
     if (spec.startsWith("k6/")) {

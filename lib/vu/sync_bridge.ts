@@ -16,6 +16,7 @@ import { receiveMessageOnPort } from "node:worker_threads";
 import type { Metric, MetricRegistry } from "../metrics/metric.ts";
 import type { Logger } from "../log.ts";
 import {
+  attachRequester,
   type CookieJar,
   createHttpModule,
   type ExpectedStatuses,
@@ -201,8 +202,9 @@ export class SyncBridge {
 
   /** The synchronous `k6/http` module. */
   httpModule(): Record<string | symbol, unknown> {
-    const toResponse = (v: unknown): Response => Object.assign(new Response(), v);
-    const req = (method: string, url: unknown, body?: unknown, params?: unknown) => {
+    const toResponse = (v: unknown): Response =>
+      attachRequester(Object.assign(new Response(), v), (m, u, b, p) => req(m, u, b, p));
+    const req = (method: string, url: unknown, body?: unknown, params?: unknown): Response => {
       if (this.#state.stage === "init") {
         throw new Error("Making http requests in the init context is not supported");
       }

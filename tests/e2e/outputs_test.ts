@@ -168,7 +168,11 @@ Deno.test("deno bundle output runs a script with an empty DENO_DIR and no regist
   const t = await tempDir({
     "s.js": `import http from "k6/http";
 import { check } from "k6";
-export default function () { check(http.get(__ENV.TARGET + "/get"), { ok: (r) => r.status === 200 }); }`,
+export default function () {
+  const r = http.get(__ENV.TARGET + "/");
+  // res.html() loads k6/html, a dynamic import the bundle must carry.
+  check(r, { ok: (r) => r.status === 200 && r.html("h1").text() === "spate demo target" });
+}`,
   });
   try {
     const bundle = await new Deno.Command(Deno.execPath(), {
