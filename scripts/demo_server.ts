@@ -38,7 +38,7 @@ export interface DemoServer {
 const indexHtml = `<!DOCTYPE html>
 <html><head><title>spate demo target</title></head>
 <body><h1>spate demo target</h1>
-<p>Endpoints: /get /post /put /patch /delete /anything /status/:code /delay/:s /json
+<p>Endpoints: /get /post /put /patch /delete /anything /status/:code /delay/:s /json /ws
 /bytes/:n /headers /redirect/:n /redirect-to?url= /cookies /cookies/set?k=v
 /basic-auth/:user/:pass /digest-auth/:qop/:user/:pass[/:algorithm] /gzip</p>
 <a href="/get">get</a>
@@ -48,6 +48,24 @@ const indexHtml = `<!DOCTYPE html>
 <input type="submit" name="go" value="Go"></form>
 </body></html>
 `;
+
+/**
+ * `/ws`: a WebSocket echo (text and binary). The text message `close <code>` makes the server
+ * close with that code; the handshake echoes the first offered subprotocol and sets a cookie.
+ */
+function wsEcho(req: Request): Response {
+  const protocol = req.headers.get("sec-websocket-protocol")?.split(",")[0]?.trim();
+  // Set by hand: Deno's `protocol` option splits the offer on ", " only, and refuses "a,b".
+  const { socket, response } = Deno.upgradeWebSocket(req);
+  if (protocol) response.headers.set("sec-websocket-protocol", protocol);
+  socket.onmessage = (e) => {
+    const m = typeof e.data === "string" ? /^close (\d+)$/.exec(e.data) : null;
+    if (m) socket.close(Number(m[1]), "asked to");
+    else socket.send(e.data);
+  };
+  socket.onerror = () => {};
+  return response;
+}
 
 const jsonDoc = {
   slideshow: {
@@ -167,6 +185,9 @@ async function handle(req: Request, remote: string, delays: Delays): Promise<Res
       return await echo(req, url, remote);
     case "json":
       return new Response(jsonText, { headers: { "content-type": "application/json" } });
+    case "ws":
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") break;
+      return wsEcho(req);
     case "headers":
       return json({ headers: headerObject(req) });
     case "status": {

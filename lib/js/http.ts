@@ -35,7 +35,7 @@ import {
   type ResponseCookie,
 } from "./_http_cookies.ts";
 import { gjsonGet } from "./_gjson.ts";
-import { htmlApi, type HtmlSelection, htmlUnavailable } from "./html_hook.ts";
+import { htmlApi, type HtmlSelection, htmlUnavailable } from "./optional.ts";
 
 export { FileData } from "./_http_body.ts";
 

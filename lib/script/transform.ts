@@ -145,6 +145,7 @@ class ModuleTransformer {
   // Bindings that reach k6's blocking primitives.
   readonly #httpObjects = new Set<string>(); // `http` in `import http from "k6/http"`
   readonly #k6Objects = new Set<string>(); // `k6` in `import k6 from "k6"`
+  readonly #wsObjects = new Set<string>(); // `ws` in `import ws from "k6/ws"`
   readonly #blockingNames = new Set<string>(); // sleep, group, get, user functions, aliases
   readonly #checkNames = new Set<string>();
   /**
@@ -251,6 +252,9 @@ class ModuleTransformer {
     if (source === "k6/http") {
       if (imported === "default" || imported === "*") this.#httpObjects.add(local);
       else if (httpBlockingMethods.has(imported)) this.#blockingNames.add(local);
+    } else if (source === "k6/ws") {
+      if (imported === "default" || imported === "*") this.#wsObjects.add(local);
+      else if (imported === "connect") this.#blockingNames.add(local);
     } else if (source === "k6") {
       if (imported === "default" || imported === "*") this.#k6Objects.add(local);
       else if (k6Blocking.has(imported)) this.#blockingNames.add(local);
@@ -398,15 +402,20 @@ class ModuleTransformer {
           this.#httpObjects.add(name);
           changed = true;
         }
+        if (this.#wsObjects.has(init.name) && !this.#wsObjects.has(name)) {
+          this.#wsObjects.add(name);
+          changed = true;
+        }
       } else if (pattern.type === "ObjectPattern") {
         const fromHttp = this.#httpObjects.has(init.name);
         const fromK6 = this.#k6Objects.has(init.name);
+        const fromWs = this.#wsObjects.has(init.name);
         for (const prop of pattern.properties as AstNode[]) {
           if (prop.type !== "Property" || prop.value.type !== "Identifier") continue;
           const key = propertyName(prop);
           const local = prop.value.name as string;
           const blocking = (fromHttp && key !== undefined && httpBlockingMethods.has(key)) ||
-            (fromK6 && key !== undefined && k6Blocking.has(key));
+            (fromK6 && key !== undefined && k6Blocking.has(key)) || (fromWs && key === "connect");
           if (blocking && !this.#blockingNames.has(local)) {
             this.#blockingNames.add(local);
             changed = true;
@@ -449,6 +458,7 @@ class ModuleTransformer {
         if (prop === "check") return this.#checkArgBlocking(call);
         return prop === undefined || k6Blocking.has(prop);
       }
+      if (this.#wsObjects.has(obj.name)) return prop === undefined || prop === "connect";
     }
     if (prop && this.#blockingMethodNames.has(prop)) return true;
     if (prop && awaitableArrayMethods.has(prop)) {

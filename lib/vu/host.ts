@@ -184,7 +184,8 @@ export class VUHost {
             net: true,
             read: readDir ? [readDir] : false,
             write: false,
-            env: false,
+            // Only the two switches the npm ws client (k6/ws) reads when it loads.
+            env: ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"],
             run: false,
             ffi: false,
             sys: false,

@@ -11,7 +11,7 @@ import { Logger } from "../log.ts";
 import { MetricRegistry, type MetricType, type ValueType } from "../metrics/metric.ts";
 import { TestAbortError } from "../js/execution.ts";
 import { SampleEncoder } from "./_wire.ts";
-import { scriptUsesHtml } from "../js/html_hook.ts";
+import { scriptUsesHtml, scriptUsesWs } from "../js/optional.ts";
 import { type Activation, type HostContext, isOwnFrame, scriptFrame, VU } from "./runtime.ts";
 import type { HostCommand, HostEvent } from "./host.ts";
 
@@ -48,6 +48,7 @@ function setup(msg: Extract<HostCommand, { t: "init" }>): void {
     logger,
     factory,
     usesHtml: scriptUsesHtml(msg.factorySource),
+    usesWs: scriptUsesWs(msg.factorySource),
     files: new Map(msg.files),
     readFiles: msg.readFiles,
     sharedArrays: new Map(),

@@ -24,7 +24,7 @@ import { createDataModule } from "../js/data.ts";
 import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
 import { createHttpModule, iterationEnd } from "../js/http.ts";
-import { htmlApi, htmlUnavailable, loadHtml } from "../js/html_hook.ts";
+import { htmlApi, htmlUnavailable, loadHtml, loadWs, wsApi } from "../js/optional.ts";
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
@@ -69,6 +69,8 @@ export interface HostContext {
   readonly factory: (runtime: ScriptRuntime) => Promise<Record<string, unknown>>;
   /** Whether the script can use k6/html: VUs then load it before the init code runs. */
   readonly usesHtml?: boolean;
+  /** Whether the script imports k6/ws (loaded the same way). */
+  readonly usesWs?: boolean;
   /** Files opened during the options pass: absolute path → bytes. */
   readonly files: Map<string, Uint8Array>;
   /** Set in the options pass only: open() reads the disk and records here. */
@@ -311,6 +313,7 @@ export class VU implements VUState {
       each,
     };
     if (host.usesHtml) await loadHtml();
+    if (host.usesWs) await loadWs();
     vu.exports = await host.factory(runtime);
     vu.stage = "setup";
     return vu;
@@ -517,6 +520,17 @@ export class VU implements VUState {
         return ns(cryptoModule);
       case "k6/timers":
         return ns({ setTimeout, clearTimeout, setInterval, clearInterval });
+      case "k6/ws": {
+        if (this.#bridge) {
+          throw new Error(
+            "k6/ws is not supported in the Worker-per-VU mode yet: keep blocking calls " +
+              "(sleep, http requests) out of the ws.connect() callback and the socket's handlers",
+          );
+        }
+        const api = wsApi();
+        if (!api) throw new Error("k6/ws was not loaded"); // usesWs is set for every importer
+        return ns(api.createWsModule(this));
+      }
       case "k6/html": {
         const html = htmlApi();
         if (!html) throw htmlUnavailable("k6/html");

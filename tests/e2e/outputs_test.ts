@@ -168,10 +168,12 @@ Deno.test("deno bundle output runs a script with an empty DENO_DIR and no regist
   const t = await tempDir({
     "s.js": `import http from "k6/http";
 import { check } from "k6";
+import ws from "k6/ws";
 export default function () {
   const r = http.get(__ENV.TARGET + "/");
-  // res.html() loads k6/html, a dynamic import the bundle must carry.
-  check(r, { ok: (r) => r.status === 200 && r.html("h1").text() === "spate demo target" });
+  // k6/html and k6/ws are dynamic imports (npm packages) the bundle must carry.
+  const w = ws.connect(__ENV.TARGET.replace("http", "ws") + "/ws", (s) => s.on("open", () => s.close()));
+  check(r, { ok: (r) => r.status === 200 && r.html("h1").text() === "spate demo target" && w.status === 101 });
 }`,
   });
   try {

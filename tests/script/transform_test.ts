@@ -143,3 +143,30 @@ Deno.test("the factory runs and exposes exports through getters", async () => {
   hook(7);
   assertEquals(exp.default(), 7);
 });
+
+Deno.test("ws.connect() and a response's submitForm()/clickLink() are awaited", () => {
+  const src = `import ws from "k6/ws";
+import { connect } from "k6/ws";
+import http from "k6/http";
+function open(url) { return ws.connect(url, (s) => s.on("open", () => s.close())); }
+export default function () {
+  const { connect: c } = ws;
+  open("ws://x/").status;
+  connect("ws://x/", () => {});
+  c("ws://x/", () => {});
+  http.get("http://x/").submitForm().clickLink();
+}`;
+  const out = transformModule(src, { filename: "/s.js" });
+  assertEquals(out.mode, "async");
+  assertEquals(
+    body(src).split("\n").slice(3).join("\n"),
+    `async function open(url) { return (await ws.connect(url, (s) => s.on("open", () => s.close()))); }
+const __spate_default_export = ({ default: async function () {
+  const { connect: c } = ws;
+  (await open("ws://x/")).status;
+  (await connect("ws://x/", () => {}));
+  (await c("ws://x/", () => {}));
+  (await (await (await http.get("http://x/")).submitForm()).clickLink());
+} }).default;`,
+  );
+});

@@ -1,8 +1,11 @@
 /**
- * Loads `k6/html` (lib/js/html.ts) on demand. Its parser and selector engine take ~21 ms to
- * load, once per VU host Worker; a host loads them only when the script's source can reach
- * them: it imports `k6/html`, or mentions `html` (`res.html()`), `submitForm` or `clickLink`.
- * A script that reaches them some other way gets {@link htmlUnavailable}'s error.
+ * Loads the k6 modules that need large libraries on demand, once per VU host Worker, and only
+ * when the script's source can reach them:
+ *
+ * - `k6/html` (lib/js/html.ts; its parser and selector engine take ~21 ms to load): the script
+ *   imports `k6/html`, or mentions `html` (`res.html()`), `submitForm` or `clickLink`. A script
+ *   that reaches it some other way gets {@link htmlUnavailable}'s error.
+ * - `k6/ws` (lib/js/ws.ts, the npm `ws` client): the script imports `k6/ws`.
  *
  * @example
  * ```ts
@@ -11,6 +14,7 @@
  * ```
  * @module
  */
+import type { VUState } from "../vu/state.ts";
 
 /** What lib/js/html.ts exports that the runtime uses. */
 export interface HtmlApi {
@@ -27,11 +31,32 @@ export interface HtmlSelection {
   serializeObject(): Record<string, unknown>;
 }
 
+/** What lib/js/ws.ts exports. */
+export interface WsApi {
+  createWsModule(state: VUState): Record<string, unknown>;
+}
+
 let api: HtmlApi | undefined;
+let ws: WsApi | undefined;
 
 /** Whether a script's (compiled) source can use k6/html. */
 export function scriptUsesHtml(source: string): boolean {
   return /html|submitForm|clickLink/.test(source);
+}
+
+/** Whether a script's (compiled) source imports k6/ws. */
+export function scriptUsesWs(source: string): boolean {
+  return source.includes("k6/ws");
+}
+
+/** Loads k6/ws once. */
+export async function loadWs(): Promise<WsApi> {
+  return ws ??= await import("./ws.ts");
+}
+
+/** The loaded k6/ws, if {@link loadWs} ran. */
+export function wsApi(): WsApi | undefined {
+  return ws;
 }
 
 /** Loads k6/html once (later calls return the loaded module). */

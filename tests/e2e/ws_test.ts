@@ -1,0 +1,195 @@
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import { runCli, tempDir, withTarget } from "./_cli.ts";
+
+/** The demo target's /ws echoes text and binary messages and closes on `close <code>`. */
+const session = `import ws from "k6/ws";
+import { check } from "k6";
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default function () {
+  const events = [];
+  let binary = "";
+  const url = __ENV.TARGET.replace("http", "ws") + "/ws";
+  const res = ws.connect(url, { tags: { my: "tag" } }, function (socket) {
+    socket.on("open", () => {
+      events.push("open");
+      socket.send("hello");
+      socket.sendBinary(new Uint8Array([1, 2, 3]).buffer);
+      socket.ping();
+    });
+    socket.on("message", (m) => {
+      events.push("message:" + m);
+      if (m === "later") socket.send("close 4000");
+    });
+    socket.on("binaryMessage", (b) => {
+      binary = Array.from(new Uint8Array(b)).join(",");
+      events.push("binary");
+    });
+    socket.on("pong", () => {
+      events.push("pong");
+      socket.setTimeout(() => socket.send("later"), 10);
+    });
+    socket.on("error", (e) => events.push("error:" + e.error()));
+    socket.on("close", (code) => events.push("close:" + code));
+  });
+  check(res, {
+    "handshake": (r) => r.status === 101 && r.url === url && r.headers["Upgrade"] === "websocket",
+    "events in order": () => JSON.stringify(events) === JSON.stringify([
+      "open", "message:hello", "binary", "pong", "message:later",
+      "error:websocket: close 4000: asked to", "close:4000",
+    ]),
+    "binary echoed": () => binary === "1,2,3",
+  });
+  const chat = ws.connect(url, { headers: { "Sec-WebSocket-Protocol": "chat, superchat" } }, (s) => {
+    s.on("open", () => s.close(1000));
+  });
+  check(chat, { "subprotocol": (r) => r.headers["Sec-Websocket-Protocol"] === "chat" });
+  const closed = ws.connect(url, (socket) => {
+    socket.on("open", () => socket.close());
+    socket.on("close", (code) => events.push("own close:" + code));
+  });
+  check(closed, { "a script's close() ends the session": () => events.at(-1) === "own close:1001" });
+}`;
+
+Deno.test("k6/ws: a session's events, messages, ping and close codes, with k6's metrics and tags", async () => {
+  const t = await tempDir({ "s.js": session });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(
+        [
+          "run",
+          "--summary-export",
+          t.path("e.json"),
+          "--out",
+          `json=${t.path("o.json")}`,
+          t.path("s.js"),
+        ],
+        { env: { TARGET: base } },
+      );
+      assertEquals(r.code, 0, r.stderr + r.stdout);
+      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
+      assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
+      assertEquals(m.ws_sessions.count, 3);
+      assertEquals(m.ws_msgs_sent.count, 4); // hello, binary, later, close 4000
+      assertEquals(m.ws_msgs_received.count, 3); // hello, binary, later
+      // Trends have no count in the export: count their points in the JSON output.
+      const lines = (await Deno.readTextFile(t.path("o.json"))).split("\n");
+      const count = (metric: string) =>
+        lines.filter((l) => l.includes(`"metric":"${metric}","type":"Point"`)).length;
+      assertEquals(
+        [count("ws_ping"), count("ws_connecting"), count("ws_session_duration")],
+        [1, 3, 3],
+      );
+      assert(m.data_sent.count > 0 && m.data_received.count > 0);
+      assertStringIncludes(r.stdout, "WEBSOCKET");
+      const points = lines
+        .filter((l) => l.includes('"type":"Point"') && l.includes('"metric":"ws_sessions"'))
+        .map((l) => JSON.parse(l).data.tags);
+      const url = base.replace("http", "ws") + "/ws";
+      assertEquals(points[0], {
+        group: "",
+        my: "tag",
+        scenario: "default",
+        status: "101",
+        subproto: "",
+        url,
+      });
+      assertEquals(points[1], {
+        group: "",
+        scenario: "default",
+        status: "101",
+        subproto: "chat",
+        url,
+      });
+      assertEquals(points[2], { group: "", scenario: "default", status: "101", subproto: "", url });
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("k6/ws: refused connections and non-WebSocket answers return k6's responses", async () => {
+  const t = await tempDir({
+    "s.js": `import ws from "k6/ws";
+import { check } from "k6";
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default function () {
+  let opened = false;
+  const refused = ws.connect("ws://127.0.0.1:9/", () => { opened = true; });
+  const plain = ws.connect(__ENV.TARGET.replace("http", "ws") + "/get", () => { opened = true; });
+  check(null, {
+    "refused": () => refused.status === 0 && refused.error.includes("ECONNREFUSED"),
+    "not a WebSocket": () => plain.status === 200 && plain.error === "websocket: bad handshake" &&
+      JSON.parse(plain.body).url.endsWith("/get"),
+    "the callback never ran": () => !opened,
+  });
+  let thrown = "";
+  try {
+    ws.connect("ws://127.0.0.1:9/", 5);
+  } catch (e) {
+    thrown = e.message;
+  }
+  check(null, { "a bad callback throws": () => thrown === "last argument to ws.connect must be a function" });
+}`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
+        env: { TARGET: base },
+      });
+      assertEquals(r.code, 0, r.stderr + r.stdout);
+      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
+      assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
+      assertEquals(m.ws_sessions.count, 2); // k6 counts the attempts too
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("k6/ws: a session that never closes ends with the scenario", async () => {
+  const t = await tempDir({
+    "s.js": `import ws from "k6/ws";
+export const options = { scenarios: { s: { executor: "constant-vus", vus: 1, duration: "1s", gracefulStop: "0s" } } };
+export default function () {
+  ws.connect(__ENV.TARGET.replace("http", "ws") + "/ws", (socket) => {
+    socket.on("open", () => socket.setInterval(() => socket.send("x"), 100));
+  });
+}`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const started = Date.now();
+      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
+        env: { TARGET: base },
+        timeoutMs: 20_000,
+      });
+      assertEquals(r.code, 0, r.stderr);
+      assert(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
+      assertEquals(m.ws_sessions.count, 1);
+      assert(m.ws_msgs_sent.count >= 5, `sent ${m.ws_msgs_sent.count}`);
+      assert(m.ws_session_duration.max >= 900, `session ${m.ws_session_duration.max} ms`);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("k6/ws in the Worker-per-VU mode is a clear error", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import ws from "k6/ws";
+export default function () {
+  [1, 2].sort(() => http.get(__ENV.TARGET + "/get").status - 200);
+}`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(["run", t.path("s.js")], { env: { TARGET: base } });
+      assert(r.code !== 0, "expected a failure");
+      assertStringIncludes(r.stderr, "k6/ws is not supported in the Worker-per-VU mode yet");
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
