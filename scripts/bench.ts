@@ -529,6 +529,38 @@ try {
     await spate("spate 50 VUs --out json", 50, loopScript, ["--out", `json=${tmp}/o.json`]);
     await writePeer("json", `${tmp}/o.json`, "spate 50 VUs --out json");
   }
+  // The same outputs into a pipe (a FIFO that `cat` drains): no page cache, so what is left
+  // is spate's own encoding and writing. Set against the file rows, it shows the kernel's
+  // page-cache share, which the dd peer below measures too.
+  for (const kind of ["csv", "json"] as const) {
+    if (!want(`${kind}pipe`)) continue;
+    const fifo = `${tmp}/o.${kind}.fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output().catch(() => undefined);
+    if (!made?.success) {
+      console.log(`(no ${kind} pipe run: mkfifo failed)`);
+      continue;
+    }
+    // The reader: this process drains every run's writes (its CPU is not spate's).
+    let stop = false;
+    const reader = (async () => {
+      const buf = new Uint8Array(1 << 20);
+      while (!stop) {
+        const f = await Deno.open(fifo, { read: true }); // waits for a writer
+        while ((await f.read(buf)) !== null) { /* drain */ }
+        f.close();
+      }
+    })();
+    cleanups.push(async () => {
+      stop = true;
+      // Opening a FIFO read-write never blocks; it releases the reader's pending open.
+      (await Deno.open(fifo, { read: true, write: true })).close();
+      await reader;
+    });
+    await spate(`spate 50 VUs --out ${kind} into a pipe`, 50, loopScript, [
+      "--out",
+      `${kind}=${fifo}`,
+    ]);
+  }
   if (want("jsongz")) {
     await spate("spate 50 VUs --out json=x.json.gz", 50, loopScript, [
       "--out",
