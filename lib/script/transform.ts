@@ -181,9 +181,15 @@ class ModuleTransformer {
     const getters = [...this.#exports].map(([name, local]) =>
       `get ${JSON.stringify(name)}() { return ${local}; }`
     ).join(", ");
+    // The VU's own timers (lib/vu/event_loop.ts) in place of the isolate's, unless the script
+    // declares those names itself (`import { setTimeout } from "k6/timers"` gets them too).
+    const declared = topLevelNames(this.#program);
+    const timers = ["setTimeout", "clearTimeout", "setInterval", "clearInterval"]
+      .filter((name) => !declared.has(name))
+      .map((name) => `${name} = __spate.timers.${name}, `).join("");
     const header = `(async function (__spate) { "use strict"; ` +
       `const __ENV = __spate.env, __VU = __spate.vu, open = __spate.open, ` +
-      `console = __spate.console, require = __spate.require, ` +
+      `console = __spate.console, require = __spate.require, ${timers}` +
       `globalThis = __spate.global, global = __spate.global; ` +
       `let __ITER; __spate.onIteration((n) => { __ITER = n; });\n`;
     const footer = `\n;return { ${getters} };\n})\n//# sourceURL=${
@@ -774,4 +780,49 @@ function toFileUrl(path: string): string {
   if (/^[a-z]+:/.test(path)) return path;
   return "file://" +
     path.split("/").map(encodeURIComponent).join("/").replace(/^file:\/\/\//, "file:///");
+}
+
+/** Names the module declares at its top level (imports, variables, functions, classes). */
+function topLevelNames(program: AstNode): Set<string> {
+  const names = new Set<string>();
+  const addPattern = (p: AstNode | null | undefined): void => {
+    if (!p) return;
+    switch (p.type) {
+      case "Identifier":
+        names.add(p.name);
+        break;
+      case "ObjectPattern":
+        for (const prop of p.properties as AstNode[]) {
+          addPattern(prop.type === "RestElement" ? prop.argument : prop.value);
+        }
+        break;
+      case "ArrayPattern":
+        for (const el of p.elements as (AstNode | null)[]) addPattern(el);
+        break;
+      case "RestElement":
+        addPattern(p.argument);
+        break;
+      case "AssignmentPattern":
+        addPattern(p.left);
+        break;
+    }
+  };
+  const addDeclaration = (d: AstNode | null | undefined): void => {
+    if (!d) return;
+    if (d.type === "VariableDeclaration") {
+      for (const v of d.declarations as AstNode[]) addPattern(v.id);
+    } else if ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id) {
+      names.add(d.id.name);
+    }
+  };
+  for (const stmt of program.body as AstNode[]) {
+    if (stmt.type === "ImportDeclaration") {
+      for (const spec of stmt.specifiers as AstNode[]) names.add(spec.local.name);
+    } else if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") {
+      addDeclaration(stmt.declaration);
+    } else {
+      addDeclaration(stmt);
+    }
+  }
+  return names;
 }

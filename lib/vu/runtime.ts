@@ -28,6 +28,7 @@ import { htmlApi, htmlUnavailable, loadHtml, loadWs, wsApi } from "../js/optiona
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
+import { VUEventLoop, type VUTimers } from "./event_loop.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
 export interface HostConfig {
@@ -110,6 +111,8 @@ export interface ScriptRuntime {
   require: (specifier: string) => Record<string, unknown>;
   global: Record<string, unknown>;
   onIteration: (hook: (n: number) => void) => void;
+  /** The VU's timer functions (its event loop), which the script sees as the globals. */
+  timers: VUTimers;
   each: (method: string, target: unknown, cb: unknown, ...rest: unknown[]) => Promise<unknown>;
 }
 
@@ -268,6 +271,8 @@ export class VU implements VUState {
   readonly #math: Record<string, unknown>;
   readonly #global: Record<string, unknown>;
   readonly #env: Record<string, string>;
+  /** The VU's timers and pending work: an iteration ends when nothing is pending. */
+  readonly loop = new VUEventLoop();
   readonly #bridge?: SyncBridge;
 
   private constructor(host: HostContext, id: number) {
@@ -300,6 +305,7 @@ export class VU implements VUState {
   static async create(host: HostContext, id: number): Promise<VU> {
     const vu = new VU(host, id);
     vu.#global.Math = vu.#math;
+    Object.assign(vu.#global, vu.loop.timers);
     const runtime: ScriptRuntime = {
       env: vu.#env,
       vu: id,
@@ -311,6 +317,7 @@ export class VU implements VUState {
         vu.#iterHook = hook;
       },
       each,
+      timers: vu.loop.timers,
     };
     if (host.usesHtml) await loadHtml();
     if (host.usesWs) await loadWs();
@@ -386,10 +393,15 @@ export class VU implements VUState {
     try {
       const result = (fn as (data: unknown) => unknown)(this.#setupData);
       if (isThenable(result)) await raceAbort(result, signal);
+      // k6 ends an iteration when its event loop is empty: timers and sockets still pending
+      // keep it going.
+      if (this.loop.pending) await raceAbort(this.loop.idle(), signal);
     } catch (err) {
       if (signal.aborted || err instanceof InterruptedError) outcome = "interrupted";
       else if (err instanceof TestAbortError) throw err;
       else this.#logException(err);
+    } finally {
+      this.loop.clear();
     }
     const end = nowMs();
     const duration = wholeNanosMs(performance.now() - start);
@@ -427,8 +439,11 @@ export class VU implements VUState {
     try {
       const fn = this.exports[name] as (a: unknown) => unknown;
       const result = fn(arg);
-      return isThenable(result) ? await raceAbort(result, this.signal) : result;
+      const value = isThenable(result) ? await raceAbort(result, this.signal) : result;
+      if (this.loop.pending) await raceAbort(this.loop.idle(), this.signal);
+      return value;
     } finally {
+      this.loop.clear();
       this.#flushData(nowMs());
     }
   }
@@ -519,7 +534,7 @@ export class VU implements VUState {
       case "k6/crypto":
         return ns(cryptoModule);
       case "k6/timers":
-        return ns({ setTimeout, clearTimeout, setInterval, clearInterval });
+        return ns({ ...this.loop.timers });
       case "k6/ws": {
         if (this.#bridge) {
           throw new Error(

@@ -118,7 +118,7 @@ Deno.test("syntax errors name the file, line and column", () => {
 Deno.test('an anonymous default export is named "default", as in k6\'s stack traces', async () => {
   const r = transformModule(`export default function () {}`, { filename: "/s.js" });
   const factory = (0, eval)(r.factorySource);
-  const exp = await factory({ env: {}, vu: 1, onIteration() {}, global: {} });
+  const exp = await factory({ env: {}, vu: 1, onIteration() {}, global: {}, timers: {} });
   assertEquals(exp.default.name, "default");
 });
 
@@ -138,6 +138,7 @@ Deno.test("the factory runs and exposes exports through getters", async () => {
     global: {},
     onIteration: (h: (n: number) => void) => (hook = h),
     each() {},
+    timers: {},
   });
   assertEquals(exp.options, { vus: 5 });
   hook(7);
@@ -169,4 +170,29 @@ const __spate_default_export = ({ default: async function () {
   (await (await (await http.get("http://x/")).submitForm()).clickLink());
 } }).default;`,
   );
+});
+
+Deno.test("scripts see the VU's timers unless they declare the names themselves", async () => {
+  const own = transformModule(
+    `import { setTimeout } from "k6/timers";
+export default function () { return [setTimeout, setInterval, clearTimeout, clearInterval]; }`,
+    { filename: "/s.js" },
+  );
+  const vuTimers = {
+    setTimeout: () => "vu",
+    setInterval: () => "vu",
+    clearTimeout: () => "vu",
+    clearInterval: () => "vu",
+  };
+  const imported = () => "k6/timers";
+  const exp = await (0, eval)(own.factorySource)({
+    env: {},
+    vu: 1,
+    onIteration() {},
+    global: {},
+    timers: vuTimers,
+    require: () => ({ setTimeout: imported }),
+  });
+  const [st, si, ct, ci] = exp.default();
+  assertEquals([st(), si(), ct(), ci()], ["k6/timers", "vu", "vu", "vu"]);
 });
