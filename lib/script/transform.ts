@@ -181,16 +181,23 @@ class ModuleTransformer {
     const getters = [...this.#exports].map(([name, local]) =>
       `get ${JSON.stringify(name)}() { return ${local}; }`
     ).join(", ");
-    // The VU's own timers (lib/vu/event_loop.ts) in place of the isolate's, unless the script
-    // declares those names itself (`import { setTimeout } from "k6/timers"` gets them too).
+    // What the VU provides, declared for the script unless it declares a name itself (a
+    // script may have its own `open()`; `import { setTimeout } from "k6/timers"` gets the
+    // same timers). The timers are the VU's own (lib/vu/event_loop.ts).
     const declared = topLevelNames(this.#program);
-    const timers = ["setTimeout", "clearTimeout", "setInterval", "clearInterval"]
-      .filter((name) => !declared.has(name))
-      .map((name) => `${name} = __spate.timers.${name}, `).join("");
+    const provided = [
+      ["__ENV", "__spate.env"],
+      ["__VU", "__spate.vu"],
+      ["open", "__spate.open"],
+      ["console", "__spate.console"],
+      ["require", "__spate.require"],
+      ...["setTimeout", "clearTimeout", "setInterval", "clearInterval"]
+        .map((name) => [name, `__spate.timers.${name}`]),
+      ["globalThis", "__spate.global"],
+      ["global", "__spate.global"],
+    ].filter(([name]) => !declared.has(name)).map(([name, value]) => `${name} = ${value}`);
     const header = `(async function (__spate) { "use strict"; ` +
-      `const __ENV = __spate.env, __VU = __spate.vu, open = __spate.open, ` +
-      `console = __spate.console, require = __spate.require, ${timers}` +
-      `globalThis = __spate.global, global = __spate.global; ` +
+      (provided.length ? `const ${provided.join(", ")}; ` : "") +
       `let __ITER; __spate.onIteration((n) => { __ITER = n; });\n`;
     const footer = `\n;return { ${getters} };\n})\n//# sourceURL=${
       toFileUrl(this.#options.filename)

@@ -67,7 +67,11 @@ function setup(msg: Extract<HostCommand, { t: "init" }>): void {
   flushTimer = setInterval(() => encoder!.flush(), 50);
 }
 
+/** Why setup() failed (the script's factory didn't compile), reported by the options pass. */
+let setupError: unknown;
+
 async function optionsPass(): Promise<void> {
+  if (setupError !== undefined) throw setupError;
   const vu = await VU.create(host!, 0);
   let options: unknown = undefined;
   const raw = vu.exports.options;
@@ -111,7 +115,12 @@ async function onCommand(e: MessageEvent<HostCommand>): Promise<void> {
   try {
     switch (msg.t) {
       case "init":
-        setup(msg);
+        try {
+          setup(msg);
+        } catch (err) {
+          // The script's factory didn't compile: the options pass reports it as an init error.
+          setupError = err;
+        }
         post({ t: "ready" });
         break;
       case "optionsPass":

@@ -720,3 +720,19 @@ Deno.test("--linger waits for Ctrl+C after the run, then prints the summary (exi
     await t.cleanup();
   }
 });
+
+Deno.test("a script whose compiled form doesn't load is an init error, not a hang", async () => {
+  const t = await tempDir({
+    // __ITER is the runtime's own binding; open() may be the script's.
+    "s.js": `let __ITER = 1;
+export function open() {}
+export default function () {}`,
+  });
+  try {
+    const r = await runCli(["run", "-q", t.path("s.js")], { timeoutMs: 20_000 });
+    assertEquals(r.code, 107, r.stderr);
+    assertStringIncludes(r.stderr, "SyntaxError: Identifier '__ITER' has already been declared");
+  } finally {
+    await t.cleanup();
+  }
+});
