@@ -5,7 +5,8 @@
  * - `k6/html` (lib/js/html.ts; its parser and selector engine take ~21 ms to load): the script
  *   imports `k6/html`, or mentions `html` (`res.html()`), `submitForm` or `clickLink`. A script
  *   that reaches it some other way gets {@link htmlUnavailable}'s error.
- * - `k6/ws` (lib/js/ws.ts, the npm `ws` client): the script imports `k6/ws`.
+ * - `k6/ws` and `k6/websockets` (lib/js/ws.ts, lib/js/websockets.ts, the npm `ws` client):
+ *   the script imports them.
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
  * @module
  */
 import type { VUState } from "../vu/state.ts";
+import type { VUEventLoop } from "../vu/event_loop.ts";
 
 /** What lib/js/html.ts exports that the runtime uses. */
 export interface HtmlApi {
@@ -36,17 +38,33 @@ export interface WsApi {
   createWsModule(state: VUState): Record<string, unknown>;
 }
 
+/** What lib/js/websockets.ts exports. */
+export interface WebSocketsApi {
+  createWebSocketsModule(state: VUState, loop: VUEventLoop): Record<string, unknown>;
+}
+
 let api: HtmlApi | undefined;
 let ws: WsApi | undefined;
+let websockets: WebSocketsApi | undefined;
 
 /** Whether a script's (compiled) source can use k6/html. */
 export function scriptUsesHtml(source: string): boolean {
   return /html|submitForm|clickLink/.test(source);
 }
 
-/** Whether a script's (compiled) source imports k6/ws. */
+/** Whether a script's (compiled) source imports k6/ws or k6/websockets. */
 export function scriptUsesWs(source: string): boolean {
-  return source.includes("k6/ws");
+  return source.includes("k6/ws") || source.includes("k6/websockets");
+}
+
+/** Loads k6/websockets once. */
+export async function loadWebSockets(): Promise<WebSocketsApi> {
+  return websockets ??= await import("./websockets.ts");
+}
+
+/** The loaded k6/websockets, if {@link loadWebSockets} ran. */
+export function webSocketsApi(): WebSocketsApi | undefined {
+  return websockets;
 }
 
 /** Loads k6/ws once. */

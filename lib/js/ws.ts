@@ -69,17 +69,20 @@ const closeNames: Record<number, string> = {
   1015: " (TLS handshake error)",
 };
 
-function closeErrorText(code: number, reason: string): string {
+/** gorilla/websocket's text for a close error (what k6's error events carry). */
+export function closeErrorText(code: number, reason: string): string {
   return `websocket: close ${code}${closeNames[code] ?? ""}${reason ? ": " + reason : ""}`;
 }
 
-function metricOf(state: VUState, name: string): Metric {
+/** A built-in metric by name. */
+export function metricOf(state: VUState, name: string): Metric {
   const m = state.registry.get(name);
   if (!m) throw new Error(`built-in metric ${name} is not registered`);
   return m;
 }
 
-function responseHeaders(res: IncomingMessage): Record<string, string> {
+/** Response headers as k6 shows them: Go's canonical keys, values joined with `, `. */
+export function responseHeaders(res: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) {
     if (v === undefined) continue;
@@ -280,20 +283,7 @@ function parseArgs(state: VUState, args: unknown[]): ConnectArgs {
   if (p.headers !== null && typeof p.headers === "object") {
     for (const [k, v] of Object.entries(p.headers)) out.headers[canonicalHeaderKey(k)] = String(v);
   }
-  if (p.tags !== null && p.tags !== undefined) {
-    if (typeof p.tags !== "object") {
-      throw new Error("invalid ws.connect() metric tags: tags must be an object");
-    }
-    for (const [k, v] of Object.entries(p.tags as Record<string, unknown>)) {
-      if (v === null || v === undefined || typeof v === "object") {
-        throw new Error(
-          `invalid ws.connect() metric tags: invalid value for metric tag '${k}': ` +
-            "only String, Boolean and Number types are accepted as a metric tag value",
-        );
-      }
-      out.tags[k] = String(v);
-    }
-  }
+  applyTags(out.tags, p.tags, "invalid ws.connect() metric tags");
   if (p.compression !== undefined && p.compression !== null) {
     const algo = String(p.compression).trim();
     if (algo !== "" && algo !== "deflate") {
@@ -304,6 +294,21 @@ function parseArgs(state: VUState, args: unknown[]): ConnectArgs {
     out.compression = algo === "deflate";
   }
   return out;
+}
+
+/** Adds a script's `tags` param to `tags`, with k6's errors (prefixed with `what`). */
+export function applyTags(tags: Record<string, string>, raw: unknown, what: string): void {
+  if (raw === null || raw === undefined) return;
+  if (typeof raw !== "object") throw new Error(`${what}: tags must be an object`);
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (v === null || v === undefined || typeof v === "object") {
+      throw new Error(
+        `${what}: invalid value for metric tag '${k}': ` +
+          "only String, Boolean and Number types are accepted as a metric tag value",
+      );
+    }
+    tags[k] = String(v);
+  }
 }
 
 /** Reads a failed handshake's body (bounded), as k6 returns it. */
@@ -320,7 +325,8 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+/** The chunks as one array. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {

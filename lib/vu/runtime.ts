@@ -24,7 +24,15 @@ import { createDataModule } from "../js/data.ts";
 import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
 import { createHttpModule, iterationEnd } from "../js/http.ts";
-import { htmlApi, htmlUnavailable, loadHtml, loadWs, wsApi } from "../js/optional.ts";
+import {
+  htmlApi,
+  htmlUnavailable,
+  loadHtml,
+  loadWebSockets,
+  loadWs,
+  webSocketsApi,
+  wsApi,
+} from "../js/optional.ts";
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
@@ -320,7 +328,7 @@ export class VU implements VUState {
       timers: vu.loop.timers,
     };
     if (host.usesHtml) await loadHtml();
-    if (host.usesWs) await loadWs();
+    if (host.usesWs) await Promise.all([loadWs(), loadWebSockets()]);
     vu.exports = await host.factory(runtime);
     vu.stage = "setup";
     return vu;
@@ -545,6 +553,11 @@ export class VU implements VUState {
         const api = wsApi();
         if (!api) throw new Error("k6/ws was not loaded"); // usesWs is set for every importer
         return ns(api.createWsModule(this));
+      }
+      case "k6/websockets": {
+        const api = webSocketsApi();
+        if (!api) throw new Error("k6/websockets was not loaded"); // usesWs covers its importers
+        return ns(api.createWebSocketsModule(this, this.loop));
       }
       case "k6/html": {
         const html = htmlApi();
