@@ -65,6 +65,9 @@ export const cryptoModule = {
   hmac: (name: string, key: unknown, input: unknown, out: Out) =>
     encode(new Uint8Array(createHmac(algo(name), data(key)).update(data(input)).digest()), out),
   randomBytes: (n: number) => new Uint8Array(nodeRandomBytes(n)).buffer,
+  // k6's hashers (Go's hash.Hash) may digest more than once, and take more input after a
+  // digest; node's end at the first digest. So a Hash digests a copy of itself, and an HMAC
+  // (which node can't copy) is recomputed over the input so far.
   createHash(name: string) {
     const h = createHash(algo(name));
     return {
@@ -72,17 +75,24 @@ export const cryptoModule = {
         h.update(data(input));
         return this;
       },
-      digest: (out: Out) => encode(new Uint8Array(h.digest()), out),
+      digest: (out: Out) => encode(new Uint8Array(h.copy().digest()), out),
     };
   },
   createHMAC(name: string, key: unknown) {
-    const h = createHmac(algo(name), data(key));
+    const a = algo(name);
+    const k = data(key);
+    const parts: Array<string | Uint8Array> = [];
     return {
       update(input: unknown) {
-        h.update(data(input));
+        const d = data(input);
+        parts.push(typeof d === "string" ? d : d.slice());
         return this;
       },
-      digest: (out: Out) => encode(new Uint8Array(h.digest()), out),
+      digest: (out: Out) => {
+        const h = createHmac(a, k);
+        for (const p of parts) h.update(p);
+        return encode(new Uint8Array(h.digest()), out);
+      },
     };
   },
 };
