@@ -106,6 +106,8 @@ export class TestRun {
   readonly #registry = new MetricRegistry();
   readonly #tagPool = new TagSetPool();
   #hosts: VUHost[] = [];
+  /** How to start another host with the final settings (set once the config is final). */
+  #freshHost?: () => Promise<VUHost>;
   #config!: RunConfig;
   #engine!: MetricsEngine;
   #manager?: OutputManager;
@@ -282,6 +284,7 @@ export class TestRun {
     // The first host did the options pass (its read access now revoked) before the config
     // was final: it gets the final settings before any of the test's VUs is created.
     this.#hosts[0].configure(hostConfig);
+    this.#freshHost = () => this.#startHost(this.#hostInit(script, hostConfig, files, false));
     const shadow = this.#shadowInit(config);
     for (const h of this.#hosts) (h.io as IoService | undefined)?.reconfigure(shadow);
     if (script.mode === "worker") {
@@ -542,12 +545,26 @@ export class TestRun {
     return r.json;
   }
 
+  /**
+   * The host for teardown and handleSummary: the first one, or a fresh one when the first was
+   * ended (a VU stuck in an endless loop takes its host down; teardown still runs, as in k6).
+   */
+  async #callHost(): Promise<VUHost> {
+    const first = this.#hosts[0];
+    if (!first.dead || !this.#freshHost) return first;
+    const fresh = await this.#freshHost();
+    this.#hosts[0] = fresh;
+    this.#hosts.push(first); // still closed at the end
+    return fresh;
+  }
+
   async #teardown(setupData: string | undefined): Promise<void> {
     if (!this.#hasTeardown || this.#config.noTeardown) return;
+    const host = await this.#callHost();
     const r = await this.#withTimeout(
-      this.#hosts[0].call("teardown", setupData, "teardown"),
+      host.call("teardown", setupData, "teardown"),
       this.#config.teardownTimeout,
-      () => this.#hosts[0].interruptCall(),
+      () => host.interruptCall(),
     );
     if (r === "timeout") {
       this.#fail({
@@ -838,10 +855,11 @@ export class TestRun {
     const summaryExport = config.summaryExport ? { path: config.summaryExport, data } : undefined;
     let result: unknown = undefined;
     if (this.#hasHandleSummary) {
+      const host = await this.#callHost();
       const r = await this.#withTimeout(
-        this.#hosts[0].call("handleSummary", JSON.stringify(data), "summary"),
+        host.call("handleSummary", JSON.stringify(data), "summary"),
         config.handleSummaryTimeout,
-        () => this.#hosts[0].interruptCall(),
+        () => host.interruptCall(),
       );
       if (r === "timeout") {
         this.#logger.error("handleSummary() execution timed out");

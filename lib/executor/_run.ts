@@ -372,7 +372,7 @@ export class ScenarioRun {
         const hardEnd = this.regularEnd + this.gracefulStopMs;
         if (!(await this.waitFor(workersDone(), hardEnd))) {
           this.hardStop();
-          await workersDone();
+          await this.#unwind(workersDone);
         }
       }
     } finally {
@@ -385,6 +385,21 @@ export class ScenarioRun {
         { cause: this.error },
       );
     }
+  }
+
+  /**
+   * Waits for interrupted iterations to end. One that is still running after
+   * {@link unwindMs} never yields (k6 would stop it mid-statement; a VU here only hears an
+   * interrupt between statements that wait), so its VU host is ended.
+   */
+  async #unwind(workersDone: () => Promise<unknown>): Promise<void> {
+    if (await this.waitFor(workersDone(), this.ctx.now() + unwindMs)) return;
+    const reason = `scenario ${this.name}: an iteration did not stop within ` +
+      `${formatDuration(unwindMs)} of being interrupted (a script that never yields, like an ` +
+      "endless loop), so its VU host was ended";
+    this.ctx.warn(reason);
+    for (const vu of this.#running) vu.kill?.(reason);
+    await workersDone();
   }
 
   /** Final bookkeeping: freezes progress, sets the status, detaches from the abort signal. */
@@ -402,6 +417,9 @@ export class ScenarioRun {
     for (const ac of this.#sleepers) ac.abort();
   }
 }
+
+/** How long interrupted iterations get to end before their VU host is ended. */
+const unwindMs = 3000;
 
 /**
  * Acquires `n` planned VUs one after another and starts `loop` on each; VUs are counted as

@@ -23,6 +23,12 @@ export interface ActiveVU {
    * iteration resolves as "interrupted". No-op when idle.
    */
   interrupt(): void;
+  /**
+   * Ends the VU where it stands, with the VU host it runs in, when an interrupt went unheard
+   * (a script that never yields, like `while (true) {}`): its iteration resolves as
+   * "interrupted". The host's other VUs end too.
+   */
+  kill?(reason: string): void;
 }
 
 /** The shared pool of initialised VUs (runner.md §4.1: VUs move between scenarios). */

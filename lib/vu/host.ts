@@ -225,6 +225,11 @@ export class VUHost {
     return host;
   }
 
+  /** Whether the Worker is gone (it crashed, or {@link VUHost.kill} ended it). */
+  get dead(): boolean {
+    return this.#dead !== undefined;
+  }
+
   /** Runs the options pass (init code with __VU = 0). */
   optionsPass(): Promise<OptionsPassResult> {
     if (this.#dead) return Promise.reject(this.#dead);
@@ -264,6 +269,17 @@ export class VUHost {
   interrupt(id: number): void {
     this.io?.interrupt();
     this.#send({ t: "interrupt", id });
+  }
+
+  /**
+   * Ends the Worker at once, for a VU that doesn't hear interrupts because it never yields:
+   * whatever is pending resolves as failed (runs as "interrupted"), and later calls fail.
+   */
+  kill(reason: string): void {
+    if (this.#dead) return;
+    this.io?.close();
+    this.#worker.terminate();
+    this.#failAll(new SpateError("script", reason));
   }
 
   setSetupData(json: string | undefined): void {

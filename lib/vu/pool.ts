@@ -121,6 +121,11 @@ export class HostPool implements VUPool {
         this.running--;
       }
     };
-    return { id, runIteration, interrupt: () => host.interrupt(id) };
+    return {
+      id,
+      runIteration,
+      interrupt: () => host.interrupt(id),
+      kill: (reason) => host.kill(reason),
+    };
   }
 }

@@ -736,3 +736,28 @@ export default function () {}`,
     await t.cleanup();
   }
 });
+
+Deno.test("an iteration stuck in an endless loop is ended after the hard stop, and teardown still runs", async () => {
+  const t = await tempDir({
+    "s.js": `export const options = {
+  scenarios: { s: { executor: "constant-vus", vus: 1, duration: "1s", gracefulStop: "0s" } },
+};
+export default function () { while (true) {} }
+export function teardown() { console.log("teardown ran"); }`,
+  });
+  try {
+    const started = Date.now();
+    const r = await runCli(["run", t.path("s.js")], { timeoutMs: 30_000 });
+    assertEquals(r.code, 0, r.stderr);
+    assert(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    assertStringIncludes(
+      r.stderr,
+      "scenario s: an iteration did not stop within 3s of being interrupted (a script that " +
+        "never yields, like an endless loop), so its VU host was ended",
+    );
+    assertStringIncludes(r.stderr, "teardown ran");
+    assertStringIncludes(r.stdout + r.stderr, "0 complete and 1 interrupted iterations");
+  } finally {
+    await t.cleanup();
+  }
+});
