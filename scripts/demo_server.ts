@@ -51,13 +51,19 @@ const indexHtml = `<!DOCTYPE html>
 
 /**
  * `/ws`: a WebSocket echo (text and binary). The text message `close <code>` makes the server
- * close with that code; the handshake echoes the first offered subprotocol and sets a cookie.
+ * close with that code; the handshake echoes the first offered subprotocol and sets the cookie
+ * `ws=1`; with `?cookies=1` the first message is `cookie: <the request's Cookie header>`.
  */
-function wsEcho(req: Request): Response {
+function wsEcho(req: Request, url: URL): Response {
   const protocol = req.headers.get("sec-websocket-protocol")?.split(",")[0]?.trim();
+  const cookie = req.headers.get("cookie") ?? ""; // read before the upgrade consumes the request
   // Set by hand: Deno's `protocol` option splits the offer on ", " only, and refuses "a,b".
   const { socket, response } = Deno.upgradeWebSocket(req);
   if (protocol) response.headers.set("sec-websocket-protocol", protocol);
+  response.headers.append("set-cookie", "ws=1; Path=/");
+  if (url.searchParams.get("cookies") === "1") {
+    socket.onopen = () => socket.send(`cookie: ${cookie}`);
+  }
   socket.onmessage = (e) => {
     const m = typeof e.data === "string" ? /^close (\d+)$/.exec(e.data) : null;
     if (m) socket.close(Number(m[1]), "asked to");
@@ -187,7 +193,7 @@ async function handle(req: Request, remote: string, delays: Delays): Promise<Res
       return new Response(jsonText, { headers: { "content-type": "application/json" } });
     case "ws":
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") break;
-      return wsEcho(req);
+      return wsEcho(req, url);
     case "headers":
       return json({ headers: headerObject(req) });
     case "status": {

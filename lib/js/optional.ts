@@ -17,6 +17,7 @@
  */
 import type { VUState } from "../vu/state.ts";
 import type { VUEventLoop } from "../vu/event_loop.ts";
+import type { CookieJar } from "./http.ts";
 
 /** What lib/js/html.ts exports that the runtime uses. */
 export interface HtmlApi {
@@ -35,12 +36,16 @@ export interface HtmlSelection {
 
 /** What lib/js/ws.ts exports. */
 export interface WsApi {
-  createWsModule(state: VUState): Record<string, unknown>;
+  createWsModule(state: VUState, vuJar: () => CookieJar | undefined): Record<string, unknown>;
 }
 
 /** What lib/js/websockets.ts exports. */
 export interface WebSocketsApi {
-  createWebSocketsModule(state: VUState, loop: VUEventLoop): Record<string, unknown>;
+  createWebSocketsModule(
+    state: VUState,
+    loop: VUEventLoop,
+    vuJar: () => CookieJar | undefined,
+  ): Record<string, unknown>;
 }
 
 let api: HtmlApi | undefined;

@@ -20,7 +20,16 @@ import { canonicalHeaderKey } from "./http.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
 import type { VUState } from "../vu/state.ts";
 import type { VUEventLoop } from "../vu/event_loop.ts";
-import { applyTags, closeErrorText, concat, metricOf } from "./ws.ts";
+import {
+  addJarCookies,
+  applyTags,
+  closeErrorText,
+  concat,
+  type JarSource,
+  metricOf,
+  storeJarCookies,
+} from "./ws.ts";
+import { CookieJar } from "./http.ts";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -35,6 +44,7 @@ interface Params {
   headers: Record<string, string>;
   tags: Record<string, string>;
   compression: boolean;
+  jar?: CookieJar;
 }
 
 function parseParams(state: VUState, raw: unknown): Params {
@@ -55,7 +65,8 @@ function parseParams(state: VUState, raw: unknown): Params {
         applyTags(out.tags, v, "invalid WebSocket tags option");
         break;
       case "jar":
-        break; // not sent with the handshake here (README)
+        if (v instanceof CookieJar) out.jar = v;
+        break;
       case "compression": {
         const algo = String(v).trim();
         if (algo !== "deflate") {
@@ -92,6 +103,7 @@ function parseURL(raw: unknown): string {
 export function createWebSocketsModule(
   state: VUState,
   loop: VUEventLoop,
+  vuJar: JarSource,
 ): Record<string, unknown> {
   class WebSocket {
     static readonly CONNECTING = CONNECTING;
@@ -111,6 +123,7 @@ export function createWebSocketsModule(
     readonly #listeners = new Map<EventType, Listener[]>();
     readonly #client: WsClient;
     readonly #tags: Record<string, string>;
+    readonly #jar: CookieJar | undefined;
     readonly #pings = new Map<string, number>();
     #pingCounter = 0;
     readonly #hold: ReturnType<VUEventLoop["hold"]>;
@@ -129,6 +142,8 @@ export function createWebSocketsModule(
       if (typeof protocols === "string") offered.push(protocols);
       else if (Array.isArray(protocols)) { for (const x of protocols) offered.push(String(x)); }
       this.#tags = p.tags;
+      this.#jar = p.jar ?? vuJar();
+      addJarCookies(this.#jar, this.url, p.headers);
       this.#hold = loop.hold();
       this.#client = new WsClient(this.url, offered.length ? offered : undefined, {
         headers: p.headers,
@@ -386,8 +401,12 @@ export function createWebSocketsModule(
       const c = this.#client;
       state.signal.addEventListener("abort", this.#onAbort, { once: true });
       let response: IncomingMessage | undefined;
-      c.on("upgrade", (res: IncomingMessage) => response = res);
+      c.on("upgrade", (res: IncomingMessage) => {
+        response = res;
+        storeJarCookies(this.#jar, this.url, res);
+      });
       c.on("unexpected-response", (req: { destroy(): void }, res: IncomingMessage) => {
+        storeJarCookies(this.#jar, this.url, res);
         this.#connected(res.statusCode ?? 0, res.headers);
         req.destroy();
         this.#closedWith("websocket: bad handshake");

@@ -23,7 +23,7 @@
  */
 // @ts-types="./_ws.d.ts"
 import WebSocket, { type IncomingMessage } from "ws";
-import { canonicalHeaderKey } from "./http.ts";
+import { canonicalHeaderKey, CookieJar } from "./http.ts";
 import type { Metric } from "../metrics/metric.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
 import type { VUState } from "../vu/state.ts";
@@ -261,6 +261,8 @@ interface ConnectArgs {
   headers: Record<string, string>;
   tags: Record<string, string>;
   compression: boolean;
+  /** `params.jar`, when it is a k6/http CookieJar. */
+  jar?: CookieJar;
 }
 
 function parseArgs(state: VUState, args: unknown[]): ConnectArgs {
@@ -284,6 +286,7 @@ function parseArgs(state: VUState, args: unknown[]): ConnectArgs {
     for (const [k, v] of Object.entries(p.headers)) out.headers[canonicalHeaderKey(k)] = String(v);
   }
   applyTags(out.tags, p.tags, "invalid ws.connect() metric tags");
+  if (p.jar instanceof CookieJar) out.jar = p.jar;
   if (p.compression !== undefined && p.compression !== null) {
     const algo = String(p.compression).trim();
     if (algo !== "" && algo !== "deflate") {
@@ -311,6 +314,41 @@ export function applyTags(tags: Record<string, string>, raw: unknown, what: stri
   }
 }
 
+/** The VU's cookie jar (undefined where it isn't reachable: the Worker-per-VU mode). */
+export type JarSource = () => CookieJar | undefined;
+
+/** The http URL a WebSocket URL's cookies belong to (as Go's cookie jar sees it). */
+function cookieURL(wsURL: string): URL | undefined {
+  try {
+    return new URL(wsURL.replace(/^ws/i, "http"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds the jar's cookies for `wsURL` to the handshake's Cookie header, after the script's. */
+export function addJarCookies(
+  jar: CookieJar | undefined,
+  wsURL: string,
+  headers: Record<string, string>,
+): void {
+  const u = cookieURL(wsURL);
+  const cookies = jar && u ? jar.store.cookieHeader(u) : "";
+  if (cookies) headers.Cookie = headers.Cookie ? `${headers.Cookie}; ${cookies}` : cookies;
+}
+
+/** Keeps the handshake response's cookies in the jar, as k6 does. */
+export function storeJarCookies(
+  jar: CookieJar | undefined,
+  wsURL: string,
+  res: IncomingMessage,
+): void {
+  const set = res.headers["set-cookie"];
+  const u = cookieURL(wsURL);
+  if (!jar || !u || set === undefined) return;
+  jar.store.storeFromResponse(u, Array.isArray(set) ? set : [set]);
+}
+
 /** Reads a failed handshake's body (bounded), as k6 returns it. */
 function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
@@ -336,7 +374,12 @@ export function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function connect(state: VUState, url: unknown, args: unknown[]): Promise<WsResponse> {
+async function connect(
+  state: VUState,
+  vuJar: JarSource,
+  url: unknown,
+  args: unknown[],
+): Promise<WsResponse> {
   if (state.stage === "init") {
     throw new Error("using websockets in the init context is not supported");
   }
@@ -344,6 +387,8 @@ async function connect(state: VUState, url: unknown, args: unknown[]): Promise<W
   const opts = parseArgs(state, args);
   const tags = opts.tags;
   if (state.systemTags.has("url")) tags.url = target;
+  const jar = opts.jar ?? vuJar();
+  addJarCookies(jar, target, opts.headers);
 
   // The client library negotiates subprotocols itself (and refuses one it didn't offer), so a
   // Sec-WebSocket-Protocol header, k6's way to ask for one, becomes its protocol list.
@@ -357,12 +402,47 @@ async function connect(state: VUState, url: unknown, args: unknown[]): Promise<W
     rejectUnauthorized: !state.http.insecureSkipTLSVerify,
   });
   ws.on("error", () => {}); // handled per phase below
+  // The session's events, from the start: data that arrives with the handshake is emitted
+  // with 'open', before the session below is set up. They wait until the connect callback
+  // has run and `open` was delivered, as k6 reads nothing before then.
+  let socket: Socket | undefined;
+  const early: Array<(s: Socket) => void> = [];
+  let deliver = (fn: (s: Socket) => void): void => {
+    early.push(fn);
+  };
+  ws.on("message", (data: Uint8Array | Uint8Array[], isBinary: boolean) => {
+    // A copy: the client's Buffers are views into its pooled memory.
+    const bytes = new Uint8Array(Array.isArray(data) ? concat(data) : data);
+    const payload = isBinary ? bytes.buffer : new TextDecoder().decode(bytes);
+    deliver((s) => s.message(payload));
+  });
+  ws.on("ping", () => deliver((s) => s.event("ping"))); // the library answers with a pong
+  ws.on("pong", (data: Uint8Array) => {
+    const id = new TextDecoder().decode(data);
+    deliver((s) => s.pong(id));
+  });
+  ws.on("error", (err: Error) => {
+    if (socket) deliver((s) => !s.closed && s.event("error", new WsError(err.message)));
+  });
+  ws.on("close", (code: number, reason: Uint8Array) => {
+    const text = new TextDecoder().decode(reason);
+    deliver((s) => {
+      if (s.closed) return;
+      // k6 reports closes other than normal/going-away as errors first; a dropped connection
+      // (no close frame) ends as going away.
+      if (code !== 1000 && code !== 1001 && code !== 1005 && code !== 1006) {
+        s.event("error", new WsError(closeErrorText(code, text)));
+      }
+      s.closeWith(code === 1005 || code === 1006 ? 1001 : code, text);
+    });
+  });
   const connStart = Date.now();
   const t0 = performance.now();
   type Dial = { ok: true } | { ok: false; error: string; response?: WsResponse };
   let handshake: WsResponse | undefined;
   const dial = await new Promise<Dial>((resolve) => {
     ws.once("upgrade", (res: IncomingMessage) => {
+      storeJarCookies(jar, target, res);
       if (state.systemTags.has("status")) tags.status = String(res.statusCode ?? 101);
       const sub = res.headers["sec-websocket-protocol"];
       if (state.systemTags.has("subproto")) tags.subproto = typeof sub === "string" ? sub : "";
@@ -376,6 +456,7 @@ async function connect(state: VUState, url: unknown, args: unknown[]): Promise<W
     });
     ws.once("open", () => resolve({ ok: true }));
     ws.once("unexpected-response", async (req: { destroy(): void }, res: IncomingMessage) => {
+      storeJarCookies(jar, target, res);
       if (state.systemTags.has("status")) tags.status = String(res.statusCode ?? 0);
       const body = await readBody(res);
       req.destroy();
@@ -422,57 +503,36 @@ async function connect(state: VUState, url: unknown, args: unknown[]): Promise<W
     return dial.response ?? { url: "", status: 0, headers: {}, body: "", error: dial.error };
   }
 
-  const socket = new Socket(ws, state, tags);
+  const session = socket = new Socket(ws, state, tags);
   try {
     return await new Promise<WsResponse>((resolve, reject) => {
       const response = handshake ?? { url: target, status: 101, headers: {}, body: "", error: "" };
       response.url = target;
       let settled = false;
-      socket.onDone = (err?: unknown) => {
+      session.onDone = (err?: unknown) => {
         if (settled) return;
         settled = true;
         state.signal.removeEventListener("abort", onAbort);
         if (err !== undefined) reject(err);
         else resolve(response);
       };
-      const onAbort = () => socket.closeWith(1001);
+      const onAbort = () => session.closeWith(1001);
       state.signal.addEventListener("abort", onAbort, { once: true });
-
-      ws.on("message", (data: Uint8Array | Uint8Array[], isBinary: boolean) => {
-        const bytes = Array.isArray(data) ? concat(data) : data;
-        if (isBinary) {
-          const copy = new Uint8Array(bytes.length);
-          copy.set(bytes);
-          socket.message(copy.buffer);
-        } else {
-          socket.message(new TextDecoder().decode(bytes));
-        }
-      });
-      ws.on("ping", () => socket.event("ping")); // the library answers with a pong
-      ws.on("pong", (data: Uint8Array) => socket.pong(new TextDecoder().decode(data)));
-      ws.on("error", (err: Error) => {
-        if (!socket.closed) socket.event("error", new WsError(err.message));
-      });
-      ws.on("close", (code: number, reason: Uint8Array) => {
-        if (socket.closed) return;
-        const text = new TextDecoder().decode(reason);
-        // k6 reports closes other than normal/going-away as errors first; a dropped connection
-        // (no close frame) ends as going away.
-        if (code !== 1000 && code !== 1001 && code !== 1005 && code !== 1006) {
-          socket.event("error", new WsError(closeErrorText(code, text)));
-        }
-        socket.closeWith(code === 1005 || code === 1006 ? 1001 : code, text);
-      });
-
       try {
-        opts.setup(socket);
+        opts.setup(session);
       } catch (err) {
-        socket.onDone(err); // settles first: the close below must not resolve instead
-        socket.closeWith(1001);
+        session.onDone(err); // settles first: the close below must not resolve instead
+        session.closeWith(1001);
         return;
       }
-      if (state.signal.aborted) socket.closeWith(1001);
-      else socket.event("open");
+      if (state.signal.aborted) {
+        session.closeWith(1001);
+        return;
+      }
+      session.event("open");
+      // Now what arrived meanwhile, then the rest as it comes.
+      deliver = (fn) => fn(session);
+      for (const fn of early.splice(0)) fn(session);
     });
   } finally {
     endSession();
@@ -480,8 +540,8 @@ async function connect(state: VUState, url: unknown, args: unknown[]): Promise<W
 }
 
 /** The `k6/ws` module of one VU. */
-export function createWsModule(state: VUState): Record<string, unknown> {
+export function createWsModule(state: VUState, vuJar: JarSource): Record<string, unknown> {
   return {
-    connect: (url: unknown, ...args: unknown[]) => connect(state, url, args),
+    connect: (url: unknown, ...args: unknown[]) => connect(state, vuJar, url, args),
   };
 }

@@ -23,7 +23,7 @@ import { createExecutionModule, TestAbortError } from "../js/execution.ts";
 import { createDataModule } from "../js/data.ts";
 import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
-import { createHttpModule, iterationEnd } from "../js/http.ts";
+import { CookieJar, createHttpModule, iterationEnd } from "../js/http.ts";
 import {
   htmlApi,
   htmlUnavailable,
@@ -552,12 +552,12 @@ export class VU implements VUState {
         }
         const api = wsApi();
         if (!api) throw new Error("k6/ws was not loaded"); // usesWs is set for every importer
-        return ns(api.createWsModule(this));
+        return ns(api.createWsModule(this, () => this.#vuJar()));
       }
       case "k6/websockets": {
         const api = webSocketsApi();
         if (!api) throw new Error("k6/websockets was not loaded"); // usesWs covers its importers
-        return ns(api.createWebSocketsModule(this, this.loop));
+        return ns(api.createWebSocketsModule(this, this.loop, () => this.#vuJar()));
       }
       case "k6/html": {
         const html = htmlApi();
@@ -573,6 +573,13 @@ export class VU implements VUState {
       `unknown module "${spec}": only k6 built-in modules can be imported at run time ` +
         `(relative imports are bundled before the run)`,
     );
+  }
+
+  /** The VU's k6/http cookie jar, which WebSocket handshakes use too (not in Worker mode). */
+  #vuJar(): CookieJar | undefined {
+    const http = this.#require("k6/http").default as { cookieJar?: () => unknown };
+    const jar = http.cookieJar?.();
+    return jar instanceof CookieJar ? jar : undefined;
   }
 
   #open(path: unknown, mode?: unknown): string | ArrayBuffer {

@@ -193,3 +193,48 @@ export default function () {
     await t.cleanup();
   }
 });
+
+Deno.test("k6/ws and k6/websockets send the VU's cookies with the handshake and keep the server's", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import ws from "k6/ws";
+import { WebSocket } from "k6/websockets";
+import { check } from "k6";
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default function () {
+  const url = __ENV.TARGET.replace("http", "ws") + "/ws?cookies=1";
+  const jar = http.cookieJar();
+  jar.set(__ENV.TARGET, "a", "1");
+  let first = "";
+  ws.connect(url, { headers: { Cookie: "own=x" } }, (s) => {
+    s.on("message", (m) => { first = m; s.close(); });
+  });
+  const own = new http.CookieJar();
+  own.set(__ENV.TARGET, "b", "2");
+  const socket = new WebSocket(url, null, { jar: own });
+  socket.onmessage = (m) => {
+    check(m, { "k6/websockets: params.jar's cookies": (m) => m.data === "cookie: b=2" });
+    socket.close();
+  };
+  socket.onclose = () => {
+    check(own, { "k6/websockets: the server's cookie kept": (j) => j.cookiesForURL(__ENV.TARGET).ws[0] === "1" });
+  };
+  check(null, {
+    "k6/ws: the script's Cookie header, then the VU jar's": () => first === "cookie: own=x; a=1",
+    "k6/ws: the server's cookie kept": () => jar.cookiesForURL(__ENV.TARGET).ws[0] === "1",
+  });
+}`,
+  });
+  try {
+    await withTarget(async (base) => {
+      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
+        env: { TARGET: base },
+      });
+      assertEquals(r.code, 0, r.stderr + r.stdout);
+      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
+      assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
