@@ -6,9 +6,9 @@
  * WHATWG parsing algorithm, so the same tree: implied `<html>`, `<head>`, `<body>` and
  * `<tbody>`) builds a domhandler tree, and css-select matches selectors. htmlparser2 parsed
  * ~1.5x faster here (35 vs 23 MB/s on a 56 KB page) but builds a different tree (no implied
- * elements), so `find("body")` would find nothing in a fragment that k6 finds. Both libraries
- * load in ~21 ms, so a VU host loads this module only when the script can use it
- * (lib/js/html_hook.ts).
+ * elements), so `find("body")` would find nothing in a fragment that k6 finds. parse5 and
+ * css-select take ~21 ms to load, so a VU host loads this module only when the script can use it
+ * (lib/js/optional.ts).
  *
  * Method semantics follow goquery: results in the order goquery builds them (not re-sorted),
  * without duplicates; `text()` concatenates text nodes (script and style content included);
