@@ -85,6 +85,46 @@ export async function withTarget<T>(fn: (base: string) => Promise<T>): Promise<T
   }
 }
 
+/** What {@link runScript} gives back. */
+export interface ScriptRun {
+  r: CliResult;
+  /** The demo target's base URL the script ran against (its `__ENV.TARGET`). */
+  base: string;
+  /** The summary export's `metrics`. */
+  // deno-lint-ignore no-explicit-any
+  metrics: Record<string, any>;
+  /** The tags of each `Point` of `metric` in the JSON output (with `json: true`). */
+  points(metric: string): Array<Record<string, string>>;
+}
+
+/**
+ * Runs the script `s.js` of `t` against the demo target (`__ENV.TARGET`), with a summary
+ * export and, with `json`, the JSON output; reads both back.
+ */
+export async function runScript(
+  t: Awaited<ReturnType<typeof tempDir>>,
+  opts: { json?: boolean; timeoutMs?: number } = {},
+): Promise<ScriptRun> {
+  const args = ["run", "--summary-export", t.path("e.json")];
+  if (opts.json) args.push("--out", `json=${t.path("o.json")}`);
+  args.push(t.path("s.js"));
+  const [r, base] = await withTarget(async (base) =>
+    [await runCli(args, { env: { TARGET: base }, timeoutMs: opts.timeoutMs }), base] as const
+  );
+  const exported = await Deno.readTextFile(t.path("e.json")).catch(() => "{}");
+  const lines = opts.json
+    ? (await Deno.readTextFile(t.path("o.json")).catch(() => "")).split("\n")
+    : [];
+  return {
+    r,
+    base,
+    metrics: JSON.parse(exported).metrics ?? {},
+    points: (metric) =>
+      lines.filter((l) => l.includes(`"metric":"${metric}","type":"Point"`))
+        .map((l) => JSON.parse(l).data.tags),
+  };
+}
+
 /** Parses a CSV written by the csv output (no quoted commas in our test data). */
 export function csvRows(text: string): Array<Record<string, string>> {
   const lines = text.trimEnd().split("\n");

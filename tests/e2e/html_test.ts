@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../_assert.ts";
-import { runCli, tempDir, withTarget } from "./_cli.ts";
+import { runCli, runScript, tempDir, withTarget } from "./_cli.ts";
 
 /**
  * A k6 script using k6/html against the demo target's index page (a link to /get and a form
@@ -54,35 +54,21 @@ for (const forceWorker of [false, true]) {
   Deno.test(`k6/html: parseHTML, res.html(), submitForm() and clickLink() (${mode} mode)`, async () => {
     const t = await tempDir({ "s.js": script(forceWorker) });
     try {
-      await withTarget(async (base) => {
-        const r = await runCli(
-          [
-            "run",
-            "--summary-export",
-            t.path("e.json"),
-            "--out",
-            `json=${t.path("o.json")}`,
-            t.path("s.js"),
-          ],
-          { env: { TARGET: base } },
-        );
-        assertEquals(r.code, 0, r.stderr);
-        if (forceWorker) assertStringIncludes(r.stderr, "running one Worker per VU");
-        const exp = JSON.parse(await Deno.readTextFile(t.path("e.json")));
-        assertEquals([exp.metrics.checks.passes, exp.metrics.checks.fails], [9, 0], r.stdout);
-        // The form post carries the tag given in params; the link click is a GET of /get.
-        const reqs = (await Deno.readTextFile(t.path("o.json"))).split("\n")
-          .filter((l) => l.includes('"metric":"http_reqs","type":"Point"'))
-          .map((l) => JSON.parse(l).data.tags)
-          .map((tags) => `${tags.method} ${tags.name.replace(base, "")}`);
-        assertEquals(reqs, [
-          ...(forceWorker ? ["GET /get"] : []),
-          "GET /",
-          "POST form",
-          "GET /get?extra=1&go=Go&q=a+b&s=x",
-          "GET /get",
-        ]);
-      });
+      const { r, base, metrics: m, points } = await runScript(t, { json: true });
+      assertEquals(r.code, 0, r.stderr);
+      if (forceWorker) assertStringIncludes(r.stderr, "running one Worker per VU");
+      assertEquals([m.checks.passes, m.checks.fails], [9, 0], r.stdout);
+      // The form post carries the tag given in params; the link click is a GET of /get.
+      const reqs = points("http_reqs").map((tags) =>
+        `${tags.method} ${tags.name.replace(base, "")}`
+      );
+      assertEquals(reqs, [
+        ...(forceWorker ? ["GET /get"] : []),
+        "GET /",
+        "POST form",
+        "GET /get?extra=1&go=Go&q=a+b&s=x",
+        "GET /get",
+      ]);
     } finally {
       await t.cleanup();
     }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { runCli, tempDir, withTarget } from "./_cli.ts";
+import { runCli, runScript, tempDir } from "./_cli.ts";
 
 Deno.test("timers keep the iteration going until they have run, as k6's event loop does", async () => {
   const t = await tempDir({
@@ -28,16 +28,11 @@ export default function () {
 }`,
   });
   try {
-    await withTarget(async (base) => {
-      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
-        env: { TARGET: base },
-      });
-      assertEquals(r.code, 0, r.stderr + r.stdout);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals([m.checks.passes, m.checks.fails], [2, 0]);
-      assertEquals(m.http_reqs.count, 2);
-      assert(m.iteration_duration.min >= 150, `iteration ${m.iteration_duration.min} ms`);
-    });
+    const { r, metrics: m } = await runScript(t);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assertEquals([m.checks.passes, m.checks.fails], [2, 0]);
+    assertEquals(m.http_reqs.count, 2);
+    assert(m.iteration_duration.min >= 150, `iteration ${m.iteration_duration.min} ms`);
   } finally {
     await t.cleanup();
   }

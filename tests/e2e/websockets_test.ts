@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../_assert.ts";
-import { runCli, tempDir, withTarget } from "./_cli.ts";
+import { runScript, tempDir } from "./_cli.ts";
 
 /** The demo target's /ws echoes text and binary messages and closes on `close <code>`. */
 const session = `import { WebSocket, Blob } from "k6/websockets";
@@ -57,36 +57,19 @@ export default function () {
 Deno.test("k6/websockets: events, binary types, ping, close codes, metrics and tags", async () => {
   const t = await tempDir({ "s.js": session });
   try {
-    await withTarget(async (base) => {
-      const r = await runCli(
-        [
-          "run",
-          "--summary-export",
-          t.path("e.json"),
-          "--out",
-          `json=${t.path("o.json")}`,
-          t.path("s.js"),
-        ],
-        { env: { TARGET: base } },
-      );
-      assertEquals(r.code, 0, r.stderr + r.stdout);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
-      assertEquals(m.ws_sessions.count, 1);
-      assertEquals(m.ws_msgs_sent.count, 4); // hello, [1,2,3], [4,5], close 4001
-      assertEquals(m.ws_msgs_received.count, 3);
-      assert(m.iteration_duration.min >= 300, `iteration ${m.iteration_duration.min} ms`);
-      const lines = (await Deno.readTextFile(t.path("o.json"))).split("\n");
-      const points = (metric: string) =>
-        lines.filter((l) => l.includes(`"metric":"${metric}","type":"Point"`))
-          .map((l) => JSON.parse(l).data.tags);
-      const url = base.replace("http", "ws") + "/ws";
-      assertEquals(points("ws_sessions"), [
-        { group: "", my: "tag", name: url, scenario: "default", status: "101", subproto: "", url },
-      ]);
-      assertEquals(points("ws_ping").length, 1);
-      assertEquals(points("ws_session_duration").length, 1);
-    });
+    const { r, base, metrics: m, points } = await runScript(t, { json: true });
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
+    assertEquals(m.ws_sessions.count, 1);
+    assertEquals(m.ws_msgs_sent.count, 4); // hello, [1,2,3], [4,5], close 4001
+    assertEquals(m.ws_msgs_received.count, 3);
+    assert(m.iteration_duration.min >= 300, `iteration ${m.iteration_duration.min} ms`);
+    const url = base.replace("http", "ws") + "/ws";
+    assertEquals(points("ws_sessions"), [
+      { group: "", my: "tag", name: url, scenario: "default", status: "101", subproto: "", url },
+    ]);
+    assertEquals(points("ws_ping").length, 1);
+    assertEquals(points("ws_session_duration").length, 1);
   } finally {
     await t.cleanup();
   }
@@ -138,19 +121,13 @@ export function open() {
 }`,
   });
   try {
-    await withTarget(async (base) => {
-      const started = Date.now();
-      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
-        env: { TARGET: base },
-        timeoutMs: 20_000,
-      });
-      assertEquals(r.code, 0, r.stderr + r.stdout);
-      assert(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
-      assertEquals(m.ws_sessions.count, 2);
-      assert(m.ws_msgs_sent.count >= 5, `sent ${m.ws_msgs_sent.count}`);
-    });
+    const started = Date.now();
+    const { r, metrics: m } = await runScript(t, { timeoutMs: 20_000 });
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assert(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
+    assertEquals(m.ws_sessions.count, 2);
+    assert(m.ws_msgs_sent.count >= 5, `sent ${m.ws_msgs_sent.count}`);
   } finally {
     await t.cleanup();
   }

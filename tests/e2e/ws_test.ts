@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { runCli, tempDir, withTarget } from "./_cli.ts";
+import { runCli, runScript, tempDir, withTarget } from "./_cli.ts";
 
 /** The demo target's /ws echoes text and binary messages and closes on `close <code>`. */
 const session = `import ws from "k6/ws";
@@ -53,55 +53,30 @@ export default function () {
 Deno.test("k6/ws: a session's events, messages, ping and close codes, with k6's metrics and tags", async () => {
   const t = await tempDir({ "s.js": session });
   try {
-    await withTarget(async (base) => {
-      const r = await runCli(
-        [
-          "run",
-          "--summary-export",
-          t.path("e.json"),
-          "--out",
-          `json=${t.path("o.json")}`,
-          t.path("s.js"),
-        ],
-        { env: { TARGET: base } },
-      );
-      assertEquals(r.code, 0, r.stderr + r.stdout);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
-      assertEquals(m.ws_sessions.count, 3);
-      assertEquals(m.ws_msgs_sent.count, 4); // hello, binary, later, close 4000
-      assertEquals(m.ws_msgs_received.count, 3); // hello, binary, later
-      // Trends have no count in the export: count their points in the JSON output.
-      const lines = (await Deno.readTextFile(t.path("o.json"))).split("\n");
-      const count = (metric: string) =>
-        lines.filter((l) => l.includes(`"metric":"${metric}","type":"Point"`)).length;
-      assertEquals(
-        [count("ws_ping"), count("ws_connecting"), count("ws_session_duration")],
-        [1, 3, 3],
-      );
-      assert(m.data_sent.count > 0 && m.data_received.count > 0);
-      assertStringIncludes(r.stdout, "WEBSOCKET");
-      const points = lines
-        .filter((l) => l.includes('"type":"Point"') && l.includes('"metric":"ws_sessions"'))
-        .map((l) => JSON.parse(l).data.tags);
-      const url = base.replace("http", "ws") + "/ws";
-      assertEquals(points[0], {
-        group: "",
-        my: "tag",
-        scenario: "default",
-        status: "101",
-        subproto: "",
-        url,
-      });
-      assertEquals(points[1], {
-        group: "",
-        scenario: "default",
-        status: "101",
-        subproto: "chat",
-        url,
-      });
-      assertEquals(points[2], { group: "", scenario: "default", status: "101", subproto: "", url });
-    });
+    const { r, base, metrics: m, points } = await runScript(t, { json: true });
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
+    assertEquals(m.ws_sessions.count, 3);
+    assertEquals(m.ws_msgs_sent.count, 4); // hello, binary, later, close 4000
+    assertEquals(m.ws_msgs_received.count, 3); // hello, binary, later
+    // Trends have no count in the export: count their points in the JSON output.
+    assertEquals(
+      [
+        points("ws_ping").length,
+        points("ws_connecting").length,
+        points("ws_session_duration").length,
+      ],
+      [1, 3, 3],
+    );
+    assert(m.data_sent.count > 0 && m.data_received.count > 0);
+    assertStringIncludes(r.stdout, "WEBSOCKET");
+    const url = base.replace("http", "ws") + "/ws";
+    const tags = { group: "", scenario: "default", status: "101", subproto: "", url };
+    assertEquals(points("ws_sessions"), [
+      { ...tags, my: "tag" },
+      { ...tags, subproto: "chat" },
+      tags,
+    ]);
   } finally {
     await t.cleanup();
   }
@@ -132,15 +107,10 @@ export default function () {
 }`,
   });
   try {
-    await withTarget(async (base) => {
-      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
-        env: { TARGET: base },
-      });
-      assertEquals(r.code, 0, r.stderr + r.stdout);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
-      assertEquals(m.ws_sessions.count, 2); // k6 counts the attempts too
-    });
+    const { r, metrics: m } = await runScript(t);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
+    assertEquals(m.ws_sessions.count, 2); // k6 counts the attempts too
   } finally {
     await t.cleanup();
   }
@@ -157,19 +127,13 @@ export default function () {
 }`,
   });
   try {
-    await withTarget(async (base) => {
-      const started = Date.now();
-      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
-        env: { TARGET: base },
-        timeoutMs: 20_000,
-      });
-      assertEquals(r.code, 0, r.stderr);
-      assert(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals(m.ws_sessions.count, 1);
-      assert(m.ws_msgs_sent.count >= 5, `sent ${m.ws_msgs_sent.count}`);
-      assert(m.ws_session_duration.max >= 900, `session ${m.ws_session_duration.max} ms`);
-    });
+    const started = Date.now();
+    const { r, metrics: m } = await runScript(t, { timeoutMs: 20_000 });
+    assertEquals(r.code, 0, r.stderr);
+    assert(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assertEquals(m.ws_sessions.count, 1);
+    assert(m.ws_msgs_sent.count >= 5, `sent ${m.ws_msgs_sent.count}`);
+    assert(m.ws_session_duration.max >= 900, `session ${m.ws_session_duration.max} ms`);
   } finally {
     await t.cleanup();
   }
@@ -226,14 +190,9 @@ export default function () {
 }`,
   });
   try {
-    await withTarget(async (base) => {
-      const r = await runCli(["run", "--summary-export", t.path("e.json"), t.path("s.js")], {
-        env: { TARGET: base },
-      });
-      assertEquals(r.code, 0, r.stderr + r.stdout);
-      const m = JSON.parse(await Deno.readTextFile(t.path("e.json"))).metrics;
-      assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
-    });
+    const { r, metrics: m } = await runScript(t);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
   } finally {
     await t.cleanup();
   }
