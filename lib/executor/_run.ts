@@ -388,18 +388,26 @@ export class ScenarioRun {
   }
 
   /**
-   * Waits for interrupted iterations to end. One that is still running after
-   * {@link unwindMs} never yields (k6 would stop it mid-statement; a VU here only hears an
-   * interrupt between statements that wait), so its VU host is ended.
+   * Waits for interrupted iterations to end. A VU only hears an interrupt when it waits (k6
+   * would stop it mid-statement), so every {@link unwindMs} the hosts of the VUs still running
+   * are asked to answer; a host that doesn't is stuck in script code that never yields (an
+   * endless loop) and is ended. Hosts that answer are only slow, and are waited for.
    */
   async #unwind(workersDone: () => Promise<unknown>): Promise<void> {
-    if (await this.waitFor(workersDone(), this.ctx.now() + unwindMs)) return;
-    const reason = `scenario ${this.name}: an iteration did not stop within ` +
-      `${formatDuration(unwindMs)} of being interrupted (a script that never yields, like an ` +
-      "endless loop), so its VU host was ended";
-    this.ctx.warn(reason);
-    for (const vu of this.#running) vu.kill?.(reason);
-    await workersDone();
+    const done = workersDone();
+    let warned = false;
+    while (!(await this.waitFor(done, this.ctx.now() + unwindMs))) {
+      const vus = [...this.#running];
+      const answers = await Promise.all(vus.map((vu) => vu.responsive?.(unwindMs) ?? true));
+      const stuck = vus.filter((_, i) => !answers[i]);
+      if (stuck.length === 0) continue;
+      const reason = `scenario ${this.name}: an iteration did not stop within ` +
+        `${formatDuration(unwindMs)} of being interrupted and its VU host did not answer (a ` +
+        "script that never yields, like an endless loop), so the host was ended";
+      if (!warned) this.ctx.warn(reason);
+      warned = true;
+      for (const vu of stuck) vu.kill?.(reason);
+    }
   }
 
   /** Final bookkeeping: freezes progress, sets the status, detaches from the abort signal. */

@@ -29,6 +29,11 @@ export interface ActiveVU {
    * "interrupted". The host's other VUs end too.
    */
   kill?(reason: string): void;
+  /**
+   * Whether the VU's host answers within `ms`: false when its thread is stuck in script code
+   * that never yields.
+   */
+  responsive?(ms: number): Promise<boolean>;
 }
 
 /** The shared pool of initialised VUs (runner.md §4.1: VUs move between scenarios). */

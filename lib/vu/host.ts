@@ -282,6 +282,17 @@ export class VUHost {
     this.#failAll(new SpateError("script", reason));
   }
 
+  /** Whether the Worker answers a flush within `ms` (its thread isn't stuck in script code). */
+  async responsive(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms));
+    try {
+      return await Promise.race([this.flush().then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   setSetupData(json: string | undefined): void {
     this.#send({ t: "setupData", json });
   }

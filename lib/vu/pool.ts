@@ -126,6 +126,7 @@ export class HostPool implements VUPool {
       runIteration,
       interrupt: () => host.interrupt(id),
       kill: (reason) => host.kill(reason),
+      responsive: (ms) => host.responsive(ms),
     };
   }
 }
