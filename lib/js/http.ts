@@ -146,6 +146,11 @@ export class Response {
     status: "",
   };
   request: RequestInfo = { method: "", url: "", headers: {}, body: "", cookies: {} };
+  /**
+   * How submitForm() and clickLink() send (a field, not a WeakMap: a WeakMap entry per
+   * response costs the VU threads measurably).
+   */
+  #follow: ResponseRequester | undefined = undefined;
   #json: { ok: true; value: unknown } | { ok: false; error: Error } | undefined;
 
   /** Parses the body as JSON (cached); with a selector, a GJSON path (undefined if none). */
@@ -172,6 +177,12 @@ export class Response {
     if (selector !== undefined) return parsed.ok ? gjsonGet(parsed.value, selector) : undefined;
     if (!parsed.ok) throw parsed.error;
     return parsed.value;
+  }
+
+  /** @internal See {@link attachRequester}. */
+  static attach(res: Response, request: ResponseRequester): Response {
+    res.#follow = request;
+    return res;
   }
 
   /** The body parsed as HTML (k6/html); with a selector, the matches of `find(selector)`. */
@@ -220,7 +231,7 @@ export class Response {
       values[String(submitName)] = submitValue;
     }
     Object.assign(values, fields);
-    const request = requesters.get(this);
+    const request = this.#follow;
     if (!request) throw new Error("submitForm() needs a response from k6/http");
     if (requestMethod === "GET") {
       const query = new Map<string, string[]>();
@@ -247,7 +258,7 @@ export class Response {
         `no valid href attribute value found on element '${selector}' in response '${this.url}'`,
       );
     }
-    const request = requesters.get(this);
+    const request = this.#follow;
     if (!request) throw new Error("clickLink() needs a response from k6/http");
     return request("GET", resolveReference(this.url, String(href)), undefined, opts.params ?? null);
   }
@@ -260,12 +271,10 @@ export type ResponseRequester = (
   body: unknown,
   params: unknown,
 ) => unknown;
-const requesters = new WeakMap<Response, ResponseRequester>();
 
 /** Lets `res` send follow-up requests (submitForm, clickLink) through `request`. */
 export function attachRequester(res: Response, request: ResponseRequester): Response {
-  requesters.set(res, request);
-  return res;
+  return Response.attach(res, request);
 }
 
 /** `ref` resolved against `base`, as a browser resolves a link (`ref` itself if it can't). */

@@ -108,6 +108,8 @@ export class VUEventLoop {
 
   /** Cancels every timer and forgets every hold (the iteration is over). */
   clear(): void {
+    // The common case, after every iteration: nothing was left, nothing to cancel.
+    if (this.#timers.size === 0 && this.#holds === 0 && !this.#error && !this.#wake) return;
     for (const t of this.#timers.values()) clearTimeout(t.handle);
     this.#timers.clear();
     this.#holds = 0;
