@@ -87,6 +87,13 @@ function parseParams(state: VUState, raw: unknown): Params {
 function parseURL(raw: unknown): string {
   if (raw === null || raw === undefined) throw new Error("WebSocket requires a url");
   const text = String(raw);
+  try {
+    new URL(text);
+  } catch (err) {
+    throw new Error(
+      `WebSocket requires valid url, but got "${text}" which resulted in ${(err as Error).message}`,
+    );
+  }
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text);
   const scheme = m ? m[1].toLowerCase() : "";
   if (scheme !== "ws" && scheme !== "wss") {

@@ -395,12 +395,27 @@ async function connect(
   const offered = opts.headers["Sec-Websocket-Protocol"];
   delete opts.headers["Sec-Websocket-Protocol"];
   const protocols = offered?.split(",").map((p) => p.trim()).filter((p) => p !== "");
-  const ws = new WebSocket(target, protocols, {
-    headers: opts.headers,
-    handshakeTimeout: 60_000,
-    perMessageDeflate: opts.compression,
-    rejectUnauthorized: !state.http.insecureSkipTLSVerify,
-  });
+  let ws: WebSocket;
+  try {
+    if (!/^wss?:$/i.test(new URL(target).protocol)) throw new Error("not ws or wss");
+    ws = new WebSocket(target, protocols, {
+      headers: opts.headers,
+      handshakeTimeout: 60_000,
+      perMessageDeflate: opts.compression,
+      rejectUnauthorized: !state.http.insecureSkipTLSVerify,
+    });
+  } catch {
+    // gorilla/websocket's dial error for any URL it can't use; k6 counts the session anyway.
+    const error = "malformed ws or wss URL";
+    const now = Date.now();
+    state.emit(tags, now, [
+      [metricOf(state, "ws_sessions"), 1],
+      [metricOf(state, "ws_connecting"), 0],
+      [metricOf(state, "ws_session_duration"), 0],
+    ], state.metadata());
+    if (state.throwErrors) throw new Error(error);
+    return { url: "", status: 0, headers: {}, body: "", error };
+  }
   ws.on("error", () => {}); // handled per phase below
   // The session's events, from the start: data that arrives with the handshake is emitted
   // with 'open', before the session below is set up. They wait until the connect callback

@@ -103,6 +103,9 @@ export function errors() {
       'WebSocket requires no url fragment, but got "x"',
     "option": () => message(() => new WebSocket(url, null, { nope: 1 })) ===
       "unknown WebSocket's option nope",
+    "url": () => message(() => new WebSocket("ws://[x")).startsWith(
+      'WebSocket requires valid url, but got "ws://[x" which resulted in ',
+    ),
   });
   const ws = new WebSocket(url);
   ws.onopen = () => {
@@ -125,7 +128,7 @@ export function open() {
     const { r, metrics: m } = await runScript(t, { timeoutMs: 20_000 });
     assertEquals(r.code, 0, r.stderr + r.stdout);
     assert(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
-    assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
+    assertEquals([m.checks.passes, m.checks.fails], [6, 0]);
     assertEquals(m.ws_sessions.count, 2);
     assert(m.ws_msgs_sent.count >= 5, `sent ${m.ws_msgs_sent.count}`);
   } finally {

@@ -91,8 +91,10 @@ export default function () {
   let opened = false;
   const refused = ws.connect("ws://127.0.0.1:9/", () => { opened = true; });
   const plain = ws.connect(__ENV.TARGET.replace("http", "ws") + "/get", () => { opened = true; });
+  const malformed = ws.connect("http://127.0.0.1:9/", () => { opened = true; });
   check(null, {
     "refused": () => refused.status === 0 && refused.error.includes("ECONNREFUSED"),
+    "malformed": () => malformed.status === 0 && malformed.error === "malformed ws or wss URL",
     "not a WebSocket": () => plain.status === 200 && plain.error === "websocket: bad handshake" &&
       JSON.parse(plain.body).url.endsWith("/get"),
     "the callback never ran": () => !opened,
@@ -109,8 +111,8 @@ export default function () {
   try {
     const { r, metrics: m } = await runScript(t);
     assertEquals(r.code, 0, r.stderr + r.stdout);
-    assertEquals([m.checks.passes, m.checks.fails], [4, 0]);
-    assertEquals(m.ws_sessions.count, 2); // k6 counts the attempts too
+    assertEquals([m.checks.passes, m.checks.fails], [5, 0]);
+    assertEquals(m.ws_sessions.count, 3); // k6 counts the attempts too
   } finally {
     await t.cleanup();
   }
