@@ -12,6 +12,7 @@
  */
 import { errorMessage, SpateError } from "../errors.ts";
 import { readArchive } from "./archive.ts";
+import { cacheModule } from "./remote.ts";
 
 /** An unpacked archive. */
 export interface OpenedArchive {
@@ -55,7 +56,11 @@ export async function openArchiveIfAny(
   const dir = await Deno.makeTempDir({ prefix: "spate-archive-" });
   try {
     for (const [file, data] of contents.files) {
-      if (!file.startsWith("/")) continue; // remote modules are bundled into the script
+      if (!file.startsWith("/")) {
+        // A remote module: into the module cache, where the loader looks first (offline too).
+        if (/^https?:\/\//.test(file)) await cacheModule(file, data);
+        continue;
+      }
       const target = `${dir}${file}`;
       await Deno.mkdir(target.replace(/\/[^/]*$/, ""), { recursive: true });
       await Deno.writeFile(target, data);

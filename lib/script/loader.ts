@@ -14,6 +14,7 @@
  */
 import { parse } from "acorn";
 import { errorMessage, SpateError } from "../errors.ts";
+import { remoteModule } from "./remote.ts";
 import { transformModule, type TransformResult } from "./transform.ts";
 
 /** A loaded script, ready to be compiled in VU hosts. */
@@ -141,19 +142,40 @@ async function bundle(
       logLevel: "silent",
       mainFields: ["module", "main"],
       plugins: [{
-        name: "spate-offline",
+        // Remote modules come from the module cache, or are fetched into it (remote.ts);
+        // their relative imports resolve against their URL.
+        name: "spate-remote",
         setup(build) {
           build.onResolve({ filter: /^https?:\/\// }, (args) => ({
-            errors: [{
-              text: `remote module "${args.path}" can't be loaded: spate runs offline; ` +
-                `download it next to the script and import it by a relative path`,
-            }],
+            path: args.path,
+            namespace: "remote",
           }));
+          build.onResolve({ filter: /.*/, namespace: "remote" }, (args) => {
+            if (args.path === "k6" || args.path.startsWith("k6/")) {
+              return { path: args.path, external: true };
+            }
+            try {
+              return { path: new URL(args.path, args.importer).href, namespace: "remote" };
+            } catch {
+              return { errors: [{ text: `can't resolve "${args.path}" from ${args.importer}` }] };
+            }
+          });
+          build.onLoad({ filter: /.*/, namespace: "remote" }, async (args) => {
+            try {
+              const contents = await remoteModule(args.path);
+              if (args.path.startsWith("https://")) {
+                modules.set(args.path, new TextEncoder().encode(contents));
+              }
+              return { contents, loader: /\.ts$/.test(new URL(args.path).pathname) ? "ts" : "js" };
+            } catch (err) {
+              return { errors: [{ text: errorMessage(err) }] };
+            }
+          });
         },
       }],
     });
     for (const input of Object.keys(result.metafile?.inputs ?? {})) {
-      if (input === "<stdin>") continue;
+      if (input === "<stdin>" || input.startsWith("remote:")) continue;
       const abs = input.startsWith("/") ? input : absolutePath(input, Deno.cwd());
       try {
         modules.set(abs, await Deno.readFile(abs));
