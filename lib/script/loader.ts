@@ -190,7 +190,9 @@ async function bundle(
     if (first) {
       const loc = first.location;
       const where = loc
-        ? ` at ${loc.file === "<stdin>" ? path : loc.file}:${loc.line}:${loc.column + 1}`
+        ? ` at ${loc.file === "<stdin>" ? path : loc.file.replace(/^remote:/, "")}:${loc.line}:${
+          loc.column + 1
+        }`
         : "";
       throw new SpateError("script", `${first.text}${where}`);
     }

@@ -68,6 +68,17 @@ Deno.test("a remote module that isn't there, or can't be reached, is a script er
       `no copy in the module cache either (${t.path("cache")}/http/127.0.0.1_9/lib.js)`,
     );
     assert(!unreachable.stderr.includes("    at "), unreachable.stderr);
+    // A cached module with a syntax error names its URL, line and column.
+    const broken = cachePath("http://127.0.0.1:9/broken.js", t.path("cache"));
+    await Deno.mkdir(broken.replace(/\/[^/]*$/, ""), { recursive: true });
+    await Deno.writeTextFile(broken, "export const x = ;\n");
+    await Deno.writeTextFile(
+      t.path("broken.js"),
+      `import { x } from "http://127.0.0.1:9/broken.js";\nexport default function () {}`,
+    );
+    const syntax = await runCli(["run", "-q", t.path("broken.js")], { env });
+    assertEquals(syntax.code, 107, syntax.stderr);
+    assertStringIncludes(syntax.stderr, 'Unexpected ";" at http://127.0.0.1:9/broken.js:1:18');
   } finally {
     await server.shutdown();
     await t.cleanup();
