@@ -18,7 +18,7 @@
 import WsClient, { type IncomingMessage } from "ws";
 import { canonicalHeaderKey } from "./http.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
-import type { VUState } from "../vu/state.ts";
+import { isThenable, type VUState } from "../vu/state.ts";
 import type { VUEventLoop } from "../vu/event_loop.ts";
 import {
   addJarCookies,
@@ -324,23 +324,58 @@ export function createWebSocketsModule(
       return { type, target: this, timestamp: Date.now(), ...fields };
     }
 
-    /** Runs the listeners of `type`; false when one threw (the iteration then fails). */
-    #dispatch(type: EventType, fields?: Record<string, unknown>): boolean {
+    /**
+     * Queues the listeners of `type`. Events run one at a time, each listener to its end: one
+     * that returns a promise (it makes blocking calls, so the script transform made it async)
+     * holds the queue until it settles, as on k6's event loop. One that throws ends the socket
+     * and fails the iteration with its error.
+     */
+    #dispatch(type: EventType, fields?: Record<string, unknown>): void {
+      this.#tasks.push(() => this.#listen(type, fields));
+      if (!this.#draining) void this.#drain();
+    }
+
+    /** The last task: releases the VU's event loop once the close listeners have run. */
+    #finish(): void {
+      this.#tasks.push(() => this.#hold.release());
+      if (!this.#draining) void this.#drain();
+    }
+
+    readonly #tasks: Array<() => unknown> = [];
+    #draining = false;
+
+    async #drain(): Promise<void> {
+      this.#draining = true;
+      try {
+        while (this.#tasks.length > 0) {
+          const result = this.#tasks.shift()!();
+          if (isThenable(result)) await result;
+        }
+      } catch (err) {
+        this.#tasks.length = 0;
+        this.#client.terminate();
+        this.#end();
+        this.#hold.fail(err);
+      } finally {
+        this.#draining = false;
+      }
+    }
+
+    #listen(type: EventType, fields?: Record<string, unknown>): unknown {
       const on = this.#on.get(type);
       const all = on ? [on, ...(this.#listeners.get(type) ?? [])] : this.#listeners.get(type);
-      if (!all?.length) return true;
+      if (!all?.length) return undefined;
       const event = this.#event(type, fields);
-      for (const fn of all) {
-        try {
-          fn.call(this, event);
-        } catch (err) {
-          this.#client.terminate();
-          this.#end();
-          this.#hold.fail(err);
-          return false;
+      for (let i = 0; i < all.length; i++) {
+        const result = all[i].call(this, event);
+        if (isThenable(result)) {
+          return (async () => {
+            await result;
+            for (let j = i + 1; j < all.length; j++) await all[j].call(this, event);
+          })();
         }
       }
-      return true;
+      return undefined;
     }
 
     #failed(err: Error): void {
@@ -353,9 +388,9 @@ export function createWebSocketsModule(
     #closedWith(error: string | undefined): void {
       if (this.#readyState === CLOSED) return;
       this.#end();
-      if (error !== undefined && !this.#dispatch("error", { error })) return;
-      if (!this.#dispatch("close", { code: this.#closeCode, reason: this.#closeReason })) return;
-      this.#hold.release();
+      if (error !== undefined) this.#dispatch("error", { error });
+      this.#dispatch("close", { code: this.#closeCode, reason: this.#closeReason });
+      this.#finish();
     }
 
     #end(): void {

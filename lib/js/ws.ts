@@ -26,7 +26,7 @@ import WebSocket, { type IncomingMessage } from "ws";
 import { canonicalHeaderKey, CookieJar } from "./http.ts";
 import type { Metric } from "../metrics/metric.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
-import type { VUState } from "../vu/state.ts";
+import { isThenable, type VUState } from "../vu/state.ts";
 
 /** What `ws.connect()` returns: the handshake response. */
 export interface WsResponse {
@@ -99,6 +99,9 @@ class Socket {
   readonly #handlers = new Map<string, Handler[]>();
   readonly #pings = new Map<string, number>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Events and timer callbacks, run one at a time, each to its end (it may await). */
+  readonly #tasks: Array<() => unknown> = [];
+  #draining = false;
   #pingCounter = 0;
   #closed = false;
   /** Set by connect(): called once the session is over (or a handler failed). */
@@ -120,7 +123,7 @@ class Socket {
 
   /** Sends a text message. */
   send(message: unknown): void {
-    this.#ws.send(String(message), (err) => err && this.#event("error", new WsError(err.message)));
+    this.#ws.send(String(message), (err) => err && this.event("error", new WsError(err.message)));
     this.#count("ws_msgs_sent");
   }
 
@@ -134,7 +137,7 @@ class Socket {
     }
     this.#ws.send(
       new Uint8Array(message),
-      (err) => err && this.#event("error", new WsError(err.message)),
+      (err) => err && this.event("error", new WsError(err.message)),
     );
     this.#count("ws_msgs_sent");
   }
@@ -146,7 +149,7 @@ class Socket {
       this.#ws.ping(id);
       this.#pings.set(id, performance.now());
     } catch (err) {
-      this.#event("error", new WsError((err as Error).message));
+      this.event("error", new WsError((err as Error).message));
     }
   }
 
@@ -159,7 +162,7 @@ class Socket {
     if (typeof fn !== "function") return;
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      this.#run(fn as Handler);
+      this.schedule(fn as Handler);
     }, delay);
     this.#timers.add(t);
   }
@@ -171,7 +174,7 @@ class Socket {
       throw new Error(`setInterval requires a >0 timeout parameter, received ${delay.toFixed(2)}`);
     }
     if (typeof fn !== "function") return;
-    const t = setInterval(() => this.#run(fn as Handler), delay);
+    const t = setInterval(() => this.schedule(fn as Handler), delay);
     this.#timers.add(t);
   }
 
@@ -180,27 +183,29 @@ class Socket {
     this.closeWith(code === undefined ? 1001 : Math.trunc(Number(code)));
   }
 
-  /** @internal Ends the session: sends the close frame, runs `close` handlers once. */
+  /**
+   * @internal Ends the session: sends the close frame, then (after the task running now and
+   * those already queued) runs the `close` handlers, then lets connect() return.
+   */
   closeWith(code: number, reason = ""): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    this.#stopTimers();
     try {
       this.#ws.close(code, reason);
     } catch (err) {
       // An invalid close code: k6 would send it anyway; the library refuses, so drop the socket.
-      this.#event("error", new WsError((err as Error).message));
+      this.event("error", new WsError((err as Error).message));
       this.#ws.terminate();
     }
     // The library finishes the closing handshake in the background; don't let it linger.
     const kill = setTimeout(() => this.#ws.terminate(), 1000);
     (kill as unknown as { unref?: () => void }).unref?.();
-    this.#event("close", code);
-    this.onDone();
+    this.schedule(() => this.#callHandlers("close", [code]));
+    this.schedule(() => this.onDone());
   }
 
-  /** @internal Whether close handlers ran. */
+  /** @internal Whether the session is closing or closed. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -214,36 +219,73 @@ class Socket {
         [metricOf(this.#state, "ws_ping"), wholeNanosMs(performance.now() - sent)],
       ], this.#state.metadata());
     }
-    this.#event("pong");
+    this.event("pong");
   }
 
-  /** @internal A received message. */
+  /** @internal A received message (none after the session closed: k6 stops reading). */
   message(data: string | ArrayBuffer): void {
+    if (this.#closed) return;
     this.#count("ws_msgs_received");
-    if (typeof data === "string") this.#event("message", data);
-    else this.#event("binaryMessage", data);
+    if (typeof data === "string") this.event("message", data);
+    else this.event("binaryMessage", data);
   }
 
-  /** @internal Runs the handlers of an event; a throwing handler ends the session. */
+  /** @internal Queues the handlers of an event. */
   event(name: string, ...args: unknown[]): void {
-    this.#event(name, ...args);
+    this.schedule(() => this.#callHandlers(name, args));
   }
 
-  #event(name: string, ...args: unknown[]): void {
-    for (const h of this.#handlers.get(name) ?? []) this.#run(h, ...args);
+  /**
+   * @internal Runs `task` after the tasks before it have ended. A task that returns a promise
+   * (a handler that makes blocking calls, which the script transform made async) holds the
+   * queue until it settles, as a blocking handler holds k6's event loop. A task that throws
+   * ends the session with its error.
+   */
+  schedule(task: () => unknown): void {
+    this.#tasks.push(task);
+    if (!this.#draining) void this.#drain();
   }
 
-  #run(fn: Handler, ...args: unknown[]): void {
+  async #drain(): Promise<void> {
+    this.#draining = true;
     try {
-      fn(...args);
+      while (this.#tasks.length > 0) {
+        const task = this.#tasks.shift()!;
+        const result = task();
+        if (isThenable(result)) await result;
+      }
     } catch (err) {
+      this.#tasks.length = 0;
       if (!this.#closed) {
         this.#closed = true;
-        for (const t of this.#timers) clearTimeout(t);
+        this.#stopTimers();
         this.#ws.terminate();
       }
       this.onDone(err);
+    } finally {
+      this.#draining = false;
     }
+  }
+
+  /** Calls the handlers of `name` in order, awaiting any that returns a promise. */
+  #callHandlers(name: string, args: unknown[]): unknown {
+    const list = this.#handlers.get(name);
+    if (!list) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const result = list[i](...args);
+      if (isThenable(result)) {
+        return (async () => {
+          await result;
+          for (let j = i + 1; j < list.length; j++) await list[j](...args);
+        })();
+      }
+    }
+    return undefined;
+  }
+
+  #stopTimers(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
   }
 
   #count(name: string): void {
@@ -533,21 +575,18 @@ async function connect(
       };
       const onAbort = () => session.closeWith(1001);
       state.signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        opts.setup(session);
-      } catch (err) {
-        session.onDone(err); // settles first: the close below must not resolve instead
-        session.closeWith(1001);
-        return;
-      }
-      if (state.signal.aborted) {
-        session.closeWith(1001);
-        return;
-      }
-      session.event("open");
-      // Now what arrived meanwhile, then the rest as it comes.
-      deliver = (fn) => fn(session);
-      for (const fn of early.splice(0)) fn(session);
+      // The callback first (it may await, if it makes blocking calls), then `open`, then what
+      // arrived meanwhile, then the rest as it comes: all through the socket's one queue.
+      session.schedule(() => opts.setup(session));
+      session.schedule(() => {
+        if (state.signal.aborted) {
+          session.closeWith(1001);
+          return;
+        }
+        session.event("open");
+        deliver = (fn) => fn(session);
+        for (const fn of early.splice(0)) fn(session);
+      });
     });
   } finally {
     endSession();

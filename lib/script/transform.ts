@@ -85,6 +85,8 @@ const awaitableArrayMethods = new Set([
 /** Calls that accept an async callback without changing meaning. */
 const asyncTolerantCalls = new Set(["setTimeout", "setInterval", "queueMicrotask"]);
 const asyncTolerantMethods = new Set(["then", "catch", "finally"]);
+/** Methods of a k6/ws socket that take callbacks it awaits. */
+const wsSocketMethods = new Set(["on", "setTimeout", "setInterval"]);
 
 const functionTypes = new Set([
   "FunctionDeclaration",
@@ -146,6 +148,7 @@ class ModuleTransformer {
   readonly #httpObjects = new Set<string>(); // `http` in `import http from "k6/http"`
   readonly #k6Objects = new Set<string>(); // `k6` in `import k6 from "k6"`
   readonly #wsObjects = new Set<string>(); // `ws` in `import ws from "k6/ws"`
+  readonly #wsConnectNames = new Set<string>(); // `connect` in `import { connect } from "k6/ws"`
   readonly #blockingNames = new Set<string>(); // sleep, group, get, user functions, aliases
   readonly #checkNames = new Set<string>();
   /**
@@ -267,7 +270,10 @@ class ModuleTransformer {
       else if (httpBlockingMethods.has(imported)) this.#blockingNames.add(local);
     } else if (source === "k6/ws") {
       if (imported === "default" || imported === "*") this.#wsObjects.add(local);
-      else if (imported === "connect") this.#blockingNames.add(local);
+      else if (imported === "connect") {
+        this.#blockingNames.add(local);
+        this.#wsConnectNames.add(local);
+      }
     } else if (source === "k6") {
       if (imported === "default" || imported === "*") this.#k6Objects.add(local);
       else if (k6Blocking.has(imported)) this.#blockingNames.add(local);
@@ -612,9 +618,36 @@ class ModuleTransformer {
     }
   }
 
+  /** Whether `call` is k6/ws's `connect(...)` (through the module object or a named import). */
+  #isWsConnect(call: AstNode | undefined): boolean {
+    if (call?.type !== "CallExpression") return false;
+    const callee = call.callee as AstNode;
+    if (callee.type === "Identifier") return this.#wsConnectNames.has(callee.name);
+    return callee.type === "MemberExpression" && !callee.computed &&
+      callee.property.name === "connect" && callee.object.type === "Identifier" &&
+      this.#wsObjects.has(callee.object.name);
+  }
+
+  /**
+   * Whether `name` at `node` is the socket of a k6/ws `connect` callback: the first parameter
+   * of a function passed to `connect()`, whose handlers and timers k6/ws awaits.
+   */
+  #isWsSocket(name: string, node: AstNode): boolean {
+    for (let at = this.#parents.get(node); at; at = this.#parents.get(at)) {
+      if (!functionTypes.has(at.type)) continue;
+      const first = (at.params as AstNode[])[0];
+      if (first?.type === "Identifier" && first.name === name) {
+        return this.#isWsConnect(this.#parents.get(at));
+      }
+    }
+    return false;
+  }
+
   #unsafeArgument(call: AstNode, arg: AstNode): string {
     const callee = call.callee as AstNode;
     const index = (call.arguments as AstNode[]).indexOf(arg);
+    // k6/ws awaits its connect callback, the socket's handlers and its timers (lib/js/ws.ts).
+    if (this.#isWsConnect(call) && index === call.arguments.length - 1) return "";
     if (callee.type === "Identifier") {
       const name = callee.name as string;
       if (this.#blockingNames.has(name) && index === 1) return ""; // group(name, fn)
@@ -627,6 +660,10 @@ class ModuleTransformer {
       const prop = member.property.name as string;
       if (asyncTolerantMethods.has(prop)) return "";
       if (awaitableArrayMethods.has(prop) && index === 0) return "";
+      if (
+        wsSocketMethods.has(prop) && member.object.type === "Identifier" &&
+        this.#isWsSocket(member.object.name, call)
+      ) return "";
       if (
         member.object.type === "Identifier" && this.#k6Objects.has(member.object.name) &&
         prop === "group"

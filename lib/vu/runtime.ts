@@ -546,8 +546,8 @@ export class VU implements VUState {
       case "k6/ws": {
         if (this.#bridge) {
           throw new Error(
-            "k6/ws is not supported in the Worker-per-VU mode yet: keep blocking calls " +
-              "(sleep, http requests) out of the ws.connect() callback and the socket's handlers",
+            "k6/ws is not supported in the Worker-per-VU mode yet; the warning above says " +
+              "which part of the script needs that mode",
           );
         }
         const api = wsApi();

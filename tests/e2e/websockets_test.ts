@@ -135,3 +135,40 @@ export function open() {
     await t.cleanup();
   }
 });
+
+Deno.test("k6/websockets: listeners that make blocking calls run one at a time, in the default mode", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import { WebSocket } from "k6/websockets";
+import { check, sleep } from "k6";
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default function () {
+  const log = [];
+  const ws = new WebSocket(__ENV.TARGET.replace("http", "ws") + "/ws");
+  ws.onopen = () => {
+    ws.send("one");
+    ws.send("two");
+  };
+  ws.onmessage = (m) => {
+    log.push(m.data + " " + http.get(__ENV.TARGET + "/get").status);
+    if (m.data === "two") ws.close();
+  };
+  ws.onclose = () => {
+    sleep(0.01);
+    log.push("closed");
+    check(log, {
+      "in order": (l) => JSON.stringify(l) === '["one 200","two 200","closed"]',
+    });
+  };
+}`,
+  });
+  try {
+    const { r, metrics: m } = await runScript(t);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assert(!r.stderr.includes("one Worker per VU"), r.stderr);
+    assertEquals([m.checks.passes, m.checks.fails], [1, 0]);
+    assertEquals(m.http_reqs.count, 2);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -199,3 +199,49 @@ export default function () {
     await t.cleanup();
   }
 });
+
+Deno.test("k6/ws: handlers and timers that make blocking calls run in order, in the default mode", async () => {
+  const t = await tempDir({
+    "s.js": `import http from "k6/http";
+import ws from "k6/ws";
+import { check, sleep } from "k6";
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+function onMessage(log, m) {
+  log.push("message " + m + " " + http.get(__ENV.TARGET + "/get").status);
+}
+export default function () {
+  const log = [];
+  ws.connect(__ENV.TARGET.replace("http", "ws") + "/ws", function (socket) {
+    sleep(0.01); // the callback may block too
+    socket.on("open", () => {
+      socket.send("one");
+      socket.send("two");
+    });
+    socket.on("message", (m) => onMessage(log, m));
+    socket.setTimeout(() => {
+      log.push("timer " + http.get(__ENV.TARGET + "/get").status);
+      socket.close();
+    }, 200);
+    socket.on("close", () => {
+      sleep(0.01);
+      log.push("closed");
+    });
+  });
+  log.push("returned");
+  check(log, {
+    "each handler ran to its end before the next": (l) => JSON.stringify(l) === JSON.stringify(
+      ["message one 200", "message two 200", "timer 200", "closed", "returned"],
+    ),
+  });
+}`,
+  });
+  try {
+    const { r, metrics: m } = await runScript(t);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assert(!r.stderr.includes("one Worker per VU"), r.stderr);
+    assertEquals([m.checks.passes, m.checks.fails], [1, 0]);
+    assertEquals(m.http_reqs.count, 3);
+  } finally {
+    await t.cleanup();
+  }
+});
