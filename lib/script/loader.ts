@@ -104,6 +104,8 @@ function needsBundling(path: string, source: string): boolean {
       hasModuleSyntax = true;
     }
   }
+  // `require("./lib.js")` of a file (k6 allows it in init code) needs its file bundled in.
+  if (/\brequire\s*\(\s*["'`](?!k6["'`/])/.test(source)) return true;
   // No import/export at all: CommonJS (module.exports) goes through esbuild's conversion.
   return !hasModuleSyntax && /\b(module\.exports|exports\.|require\s*\()/.test(source);
 }

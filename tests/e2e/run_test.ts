@@ -761,3 +761,19 @@ export function teardown() { console.log("teardown ran"); }`,
     await t.cleanup();
   }
 });
+
+Deno.test("require() of a relative file works in an ES module script's init code", async () => {
+  const t = await tempDir({
+    "lib/greet.js": `module.exports = { greet: (n) => "hi " + n };`,
+    "s.js": `const { greet } = require("./lib/greet.js");
+const k6 = require("k6");
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default function () { k6.check(null, { required: () => greet("there") === "hi there" }); }`,
+  });
+  try {
+    const r = await runCli(["run", "-q", t.path("s.js")]);
+    assertEquals(r.code, 0, r.stderr);
+  } finally {
+    await t.cleanup();
+  }
+});
