@@ -37,6 +37,7 @@ import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
 import { VUEventLoop, type VUTimers } from "./event_loop.ts";
+import { createCsvModule, createFsModule } from "../js/experimental_fs.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
 export interface HostConfig {
@@ -559,6 +560,24 @@ export class VU implements VUState {
         if (!api) throw new Error("k6/websockets was not loaded"); // usesWs covers its importers
         return ns(api.createWebSocketsModule(this, this.loop, () => this.#vuJar()));
       }
+      case "k6/experimental/fs":
+        return ns(createFsModule({
+          inInit: () => this.stage === "init",
+          read: (path) => ({
+            bytes: new Uint8Array(this.#open(path, "b") as ArrayBuffer),
+            path: this.#absolutePath(path),
+          }),
+        }));
+      case "k6/experimental/csv":
+        return ns(createCsvModule({
+          inInit: () => this.stage === "init",
+          sharedArray: (name, fn) => {
+            const { SharedArray } = this.#require("k6/data") as {
+              SharedArray: new (name: string, fn: () => unknown[]) => unknown;
+            };
+            return new SharedArray(name, fn);
+          },
+        }));
       case "k6/html": {
         const html = htmlApi();
         if (!html) throw htmlUnavailable("k6/html");
@@ -582,6 +601,14 @@ export class VU implements VUState {
     return jar instanceof CookieJar ? jar : undefined;
   }
 
+  /** A script's file path as open() resolves it: relative to the script's folder. */
+  #absolutePath(path: string): string {
+    const abs = path.startsWith("file://") ? decodeURIComponent(new URL(path).pathname) : path;
+    if (abs.startsWith("/")) return abs;
+    const dir = this.#host.config.scriptPath.replace(/\/[^/]*$/, "");
+    return normalizePath(`${dir}/${abs}`);
+  }
+
   #open(path: unknown, mode?: unknown): string | ArrayBuffer {
     if (this.stage !== "init") {
       throw new Error(
@@ -590,11 +617,7 @@ export class VU implements VUState {
       );
     }
     if (typeof path !== "string" || path === "") throw new Error("open() requires a file name");
-    let abs = path.startsWith("file://") ? decodeURIComponent(new URL(path).pathname) : path;
-    if (!abs.startsWith("/")) {
-      const dir = this.#host.config.scriptPath.replace(/\/[^/]*$/, "");
-      abs = normalizePath(`${dir}/${abs}`);
-    }
+    const abs = this.#absolutePath(path);
     let bytes = this.#host.files.get(abs);
     if (!bytes) {
       if (!this.#host.readFiles) {
