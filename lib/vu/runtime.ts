@@ -560,6 +560,15 @@ export class VU implements VUState {
         if (!api) throw new Error("k6/websockets was not loaded"); // usesWs covers its importers
         return ns(api.createWebSocketsModule(this, this.loop, () => this.#vuJar()));
       }
+      case "k6/experimental/streams":
+        // k6 implements the WHATWG Streams standard; Deno's own classes are that standard.
+        return ns({
+          ReadableStream,
+          CountQueuingStrategy,
+          ReadableStreamDefaultReader,
+          WritableStream,
+          WritableStreamDefaultWriter,
+        });
       case "k6/experimental/fs":
         return ns(createFsModule({
           inInit: () => this.stage === "init",

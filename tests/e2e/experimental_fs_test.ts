@@ -34,3 +34,44 @@ export default async function () {
     await t.cleanup();
   }
 });
+
+Deno.test("k6/experimental/streams: readable and writable streams, fed by timers", async () => {
+  const t = await tempDir({
+    "s.js": `import { ReadableStream, WritableStream } from "k6/experimental/streams";
+import { setTimeout } from "k6/timers";
+import { check } from "k6";
+export const options = { iterations: 1, thresholds: { checks: ["rate==1"] } };
+export default async function () {
+  let n = 0;
+  const stream = new ReadableStream({
+    pull(controller) {
+      return new Promise((resolve) => setTimeout(() => {
+        if (++n > 3) controller.close();
+        else controller.enqueue(n);
+        resolve();
+      }, 10));
+    },
+  });
+  const seen = [];
+  const written = [];
+  const sink = new WritableStream({ write(chunk) { written.push(chunk * 10); } });
+  const writer = sink.getWriter();
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    seen.push(value);
+    await writer.write(value);
+  }
+  await writer.close();
+  check(null, { "chunks": () => seen.join() === "1,2,3" && written.join() === "10,20,30" });
+}`,
+  });
+  try {
+    const { r, metrics: m } = await runScript(t);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    assertEquals([m.checks.passes, m.checks.fails], [1, 0]);
+  } finally {
+    await t.cleanup();
+  }
+});
