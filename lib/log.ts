@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { redact } from "./secrets.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 const levelRank: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -26,6 +27,8 @@ export interface LoggerOptions {
   tty?: boolean;
   /** Colour the level in the TTY form. */
   color?: boolean;
+  /** Values (secrets) replaced in every line; the array is shared with child loggers. */
+  redact?: string[];
 }
 
 const encoder = new TextEncoder();
@@ -46,6 +49,8 @@ export class Logger {
   readonly #color: boolean;
   readonly #start = Date.now();
   readonly #fields: Readonly<Record<string, unknown>>;
+  /** Secret values to hide (shared with child loggers, so it can be set after they exist). */
+  readonly #redact: string[];
 
   constructor(options: LoggerOptions = {}, fields: Readonly<Record<string, unknown>> = {}) {
     this.level = options.level ?? "info";
@@ -54,6 +59,12 @@ export class Logger {
     this.#tty = options.tty ?? safeIsTerminal();
     this.#color = options.color ?? false;
     this.#fields = fields;
+    this.#redact = options.redact ?? [];
+  }
+
+  /** Hides these values (secrets) in every line this logger and its children write. */
+  redactValues(values: readonly string[]): void {
+    this.#redact.splice(0, this.#redact.length, ...values);
   }
 
   /** A logger that adds `fields` to every line. */
@@ -65,6 +76,7 @@ export class Logger {
         sink: this.#sink,
         tty: this.#tty,
         color: this.#color,
+        redact: this.#redact,
       },
       { ...this.#fields, ...fields },
     );
@@ -91,7 +103,16 @@ export class Logger {
 
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (!this.enabled(level)) return;
-    const all = fields ? { ...this.#fields, ...fields } : this.#fields;
+    let all = fields ? { ...this.#fields, ...fields } : this.#fields;
+    if (this.#redact.length > 0) {
+      // Before formatting, so a value is found as it is, not as the format escapes it.
+      msg = redact(msg, this.#redact);
+      all = Object.fromEntries(
+        Object.entries(all).map((
+          [k, v],
+        ) => [k, typeof v === "string" ? redact(v, this.#redact) : v]),
+      );
+    }
     this.#sink(this.format(level, msg, all));
   }
 

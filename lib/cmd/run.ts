@@ -13,6 +13,7 @@
  * @module
  */
 import type { CliFlags } from "../config/cli.ts";
+import { loadSecretSources, type SecretSources, secretValues } from "../secrets.ts";
 import { consolidate, execTestOptions } from "../config/consolidate.ts";
 import { loadConfigFile } from "../config/file.ts";
 import { defaultHttpConfig } from "../config/defaults.ts";
@@ -123,6 +124,8 @@ export class TestRun {
   #setupFailed = false;
   #progressLines = 0;
   #pendingSamples: Sample[] = [];
+  /** `--secret-source` values (k6/secrets). */
+  #secrets: SecretSources = {};
 
   constructor(script: string, flags: CliFlags, env: RunEnvironment) {
     this.#scriptArg = script;
@@ -171,6 +174,9 @@ export class TestRun {
   async prepare(): Promise<PreparedTest> {
     const flags = this.#flags;
     const env = this.#env.env;
+    // Secret sources first: their values are hidden from every log line from here on.
+    this.#secrets = loadSecretSources(flags.secretSource ?? [], this.#env.cwd);
+    this.#logger.redactValues(secretValues(this.#secrets));
     // 1. Load the script (or the archive) and the config file.
     const file = loadConfigFile({ flagPath: flags.config, env });
     const archive = await openArchiveIfAny(this.#scriptArg, this.#env.cwd, flags.type);
@@ -461,6 +467,7 @@ export class TestRun {
       logLevel: this.#logger.level === "debug" ? "debug" : "info",
       rpsBuffer: config && config.http.rps > 0 ? this.#rpsBuffer : undefined,
       consoleToRunner: config?.consoleOutput !== undefined,
+      secrets: this.#secrets,
     };
   }
 

@@ -59,7 +59,11 @@ export const globalFlags: readonly FlagDef[] = [
     hidden: true,
   },
   { long: "profiling-enabled", kind: "bool", help: "not supported", hidden: true },
-  { long: "secret-source", kind: "array", help: "not supported", hidden: true },
+  {
+    long: "secret-source",
+    kind: "array",
+    help: "a secret source for k6/secrets: file=<path> or mock=<key>=<value>,... (name=, default)",
+  },
 ];
 
 /** Option flags shared by `run` and `archive` (k6's optionFlagSet). */

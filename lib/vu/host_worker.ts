@@ -12,6 +12,7 @@ import { MetricRegistry, type MetricType, type ValueType } from "../metrics/metr
 import { TestAbortError } from "../js/execution.ts";
 import { SampleEncoder } from "./_wire.ts";
 import { scriptUsesHtml, scriptUsesWs } from "../js/optional.ts";
+import { secretValues } from "../secrets.ts";
 import { type Activation, type HostContext, isOwnFrame, scriptFrame, VU } from "./runtime.ts";
 import type { HostCommand, HostEvent } from "./host.ts";
 
@@ -33,6 +34,7 @@ function setup(msg: Extract<HostCommand, { t: "init" }>): void {
   const registry = new MetricRegistry();
   for (const [name, type, contains] of msg.metrics) registry.register(name, type, contains);
   const logger = new Logger({
+    redact: secretValues(msg.config.secrets ?? {}),
     level: msg.config.logLevel,
     format: msg.logFormat,
     tty: msg.logTty,

@@ -38,6 +38,7 @@ import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
 import { VUEventLoop, type VUTimers } from "./event_loop.ts";
 import { createCsvModule, createFsModule } from "../js/experimental_fs.ts";
+import { createSecretsModule, type SecretSources } from "../secrets.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
 export interface HostConfig {
@@ -54,6 +55,8 @@ export interface HostConfig {
   readonly rpsBuffer?: SharedArrayBuffer;
   /** `--console-output`: console lines go to the runner (which writes the file). */
   readonly consoleToRunner?: boolean;
+  /** `--secret-source` values for k6/secrets (name → key → value). */
+  readonly secrets?: SecretSources;
 }
 
 /** What a scenario activation tells a VU. */
@@ -560,6 +563,8 @@ export class VU implements VUState {
         if (!api) throw new Error("k6/websockets was not loaded"); // usesWs covers its importers
         return ns(api.createWebSocketsModule(this, this.loop, () => this.#vuJar()));
       }
+      case "k6/secrets":
+        return ns(createSecretsModule(this.#host.config.secrets ?? {}));
       case "k6/experimental/streams":
         // k6 implements the WHATWG Streams standard; Deno's own classes are that standard.
         return ns({
