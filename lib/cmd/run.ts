@@ -479,6 +479,7 @@ export class TestRun {
   ): HostInit {
     return {
       factorySource: script.factorySource,
+      sourceMap: script.sourceMap,
       config,
       metrics: this.#registry.all().map((m) =>
         [m.name, m.type, m.contains] as [

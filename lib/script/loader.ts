@@ -27,6 +27,11 @@ export interface LoadedScript extends TransformResult {
   modules: Map<string, Uint8Array>;
   /** Whether esbuild bundled it. */
   bundled: boolean;
+  /**
+   * The bundle's source map (esbuild's JSON, and the folder its paths are relative to), so
+   * error frames can name the files the bundle came from.
+   */
+  sourceMap?: { json: string; dir: string };
 }
 
 /** Reads and prepares the script at `path` (relative to `cwd`); "-" reads stdin. */
@@ -55,16 +60,28 @@ export async function loadScript(
   const modules = new Map<string, Uint8Array>([[abs, new TextEncoder().encode(source)]]);
   let code = source;
   let bundled = false;
+  let sourceMap: LoadedScript["sourceMap"];
   if (needsBundling(abs, source)) {
-    code = await bundle(abs, source, modules);
+    ({ code, sourceMap } = await bundle(abs, source, modules));
     bundled = true;
+  } else {
+    // A script bundled elsewhere (webpack, say) may carry its own inline map; k6 reads it.
+    const m =
+      /\/\/# sourceMappingURL=data:application\/json;(?:charset=[\w-]+;)?base64,([A-Za-z0-9+/=]+)\s*$/
+        .exec(source);
+    if (m) {
+      try {
+        const json = new TextDecoder().decode(Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0)));
+        sourceMap = { json, dir: abs.replace(/\/[^/]*$/, "") || "/" };
+      } catch { /* not a map we can read: frames stay as they are */ }
+    }
   }
   const result = transformModule(code, { filename: abs, syncOnly: opts.forceWorker });
   if (opts.forceWorker && result.mode === "async") {
     result.mode = "worker";
     result.reason = "the worker mode was requested";
   }
-  return { ...result, path: abs, source, modules, bundled };
+  return { ...result, path: abs, source, modules, bundled, sourceMap };
 }
 
 function absolutePath(path: string, cwd: string): string {
@@ -114,7 +131,7 @@ async function bundle(
   path: string,
   source: string,
   modules: Map<string, Uint8Array>,
-): Promise<string> {
+): Promise<{ code: string; sourceMap?: { json: string; dir: string } }> {
   let esbuild: typeof import("esbuild");
   try {
     esbuild = await import("esbuild");
@@ -141,6 +158,8 @@ async function bundle(
       target: "es2022",
       external: ["k6", "k6/*"],
       metafile: true,
+      // Inline (write: false gives no separate map file); taken off the code below.
+      sourcemap: "inline",
       logLevel: "silent",
       mainFields: ["module", "main"],
       plugins: [{
@@ -183,7 +202,16 @@ async function bundle(
         modules.set(abs, await Deno.readFile(abs));
       } catch { /* best effort: only needed for archives */ }
     }
-    return result.outputFiles[0].text;
+    const text = result.outputFiles[0].text;
+    const m = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(
+      text,
+    );
+    if (!m) return { code: text };
+    const json = new TextDecoder().decode(
+      Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0)),
+    );
+    // The map's paths are relative to esbuild's working directory, this process's cwd.
+    return { code: text.slice(0, m.index + 1), sourceMap: { json, dir: Deno.cwd() } };
   } catch (err) {
     const failure = err as {
       errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }>;

@@ -85,6 +85,8 @@ const awaitableArrayMethods = new Set([
 /** Calls that accept an async callback without changing meaning. */
 const asyncTolerantCalls = new Set(["setTimeout", "setInterval", "queueMicrotask"]);
 const asyncTolerantMethods = new Set(["then", "catch", "finally"]);
+/** `throw` arguments that can only be primitives (see #wrapThrows). */
+const primitiveThrows = new Set(["Literal", "TemplateLiteral", "BinaryExpression"]);
 /** Methods of a k6/ws socket that take callbacks it awaits. */
 const wsSocketMethods = new Set(["on", "setTimeout", "setInterval"]);
 
@@ -169,6 +171,7 @@ class ModuleTransformer {
 
   run(): TransformResult {
     this.#rewriteModuleSyntax();
+    this.#wrapThrows(this.#program);
     let mode: "async" | "worker" = "async";
     if (!this.#options.syncOnly) {
       this.#indexFunctions(this.#program, undefined);
@@ -758,6 +761,33 @@ class ModuleTransformer {
       return at;
     }
     return f.node.start;
+  }
+
+  /**
+   * `throw "x"` → `throw __spate.thrown("x")`: the VU notes where a thrown string or number
+   * came from (V8 gives a primitive no stack), so its error log can show the script's frames
+   * as k6 does. The value thrown is unchanged.
+   */
+  #wrapThrows(node: AstNode): void {
+    // Only arguments that can't be an Error (a literal, a template, a concatenation): wrapping
+    // shifts the columns after it, and an Error's own stack already has its place.
+    if (node.type === "ThrowStatement" && primitiveThrows.has(node.argument.type)) {
+      const arg = node.argument as AstNode;
+      // The space: minified code writes `throw"x"`.
+      this.#edit(arg.start, arg.start, " __spate.thrown(", 0);
+      this.#edit(arg.end, arg.end, ")", 4);
+    }
+    for (const key of Object.keys(node)) {
+      if (key === "type" || key === "start" || key === "end" || key === "loc") continue;
+      const value = node[key];
+      if (Array.isArray(value)) {
+        for (const child of value) {
+          if (child && typeof child.type === "string") this.#wrapThrows(child);
+        }
+      } else if (value && typeof value.type === "string") {
+        this.#wrapThrows(value);
+      }
+    }
   }
 
   #edit(start: number, end: number, text: string, order = 0): void {

@@ -22,6 +22,8 @@ export type HostCommand =
   | {
     t: "init";
     factorySource: string;
+    /** The bundle's source map, for error frames (lib/script/source_map.ts). */
+    sourceMap?: { json: string; dir: string };
     config: HostConfig;
     metrics: Array<[string, MetricType, ValueType]>;
     files: Array<[string, Uint8Array]>;

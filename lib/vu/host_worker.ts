@@ -13,7 +13,15 @@ import { TestAbortError } from "../js/execution.ts";
 import { SampleEncoder } from "./_wire.ts";
 import { scriptUsesHtml, scriptUsesWs } from "../js/optional.ts";
 import { secretValues } from "../secrets.ts";
-import { type Activation, type HostContext, isOwnFrame, scriptFrame, VU } from "./runtime.ts";
+import {
+  type Activation,
+  type HostContext,
+  isOwnFrame,
+  scriptFrame,
+  setScriptSourceMap,
+  VU,
+} from "./runtime.ts";
+import { SourceMapper } from "../script/source_map.ts";
 import type { HostCommand, HostEvent } from "./host.ts";
 
 let host: HostContext | undefined;
@@ -40,6 +48,11 @@ function setup(msg: Extract<HostCommand, { t: "init" }>): void {
     tty: msg.logTty,
     color: msg.logColor,
   });
+  if (msg.sourceMap) {
+    try {
+      setScriptSourceMap(new SourceMapper(msg.sourceMap.json, msg.sourceMap.dir));
+    } catch { /* a map we can't read only costs exact frames */ }
+  }
   // The factory is compiled once per host and instantiated once per VU.
   const factory = (0, eval)(msg.factorySource) as HostContext["factory"];
   encoder = new SampleEncoder(registry, (batch, transfer) => post(batch, transfer));

@@ -39,6 +39,7 @@ import { InterruptedError, isThenable, type VUStage, type VUState } from "./stat
 import { VUEventLoop, type VUTimers } from "./event_loop.ts";
 import { createCsvModule, createFsModule } from "../js/experimental_fs.ts";
 import { createSecretsModule, type SecretSources } from "../secrets.ts";
+import type { SourceMapper } from "../script/source_map.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
 export interface HostConfig {
@@ -125,6 +126,8 @@ export interface ScriptRuntime {
   onIteration: (hook: (n: number) => void) => void;
   /** The VU's timer functions (its event loop), which the script sees as the globals. */
   timers: VUTimers;
+  /** Wraps every thrown value (lib/script/transform.ts): notes where a primitive came from. */
+  thrown: (value: unknown) => unknown;
   each: (method: string, target: unknown, cb: unknown, ...rest: unknown[]) => Promise<unknown>;
 }
 
@@ -330,6 +333,12 @@ export class VU implements VUState {
       },
       each,
       timers: vu.loop.timers,
+      thrown: (value) => {
+        if (value === null || (typeof value !== "object" && typeof value !== "function")) {
+          vu.#lastThrown = { value, stack: new Error().stack ?? "" };
+        }
+        return value;
+      },
     };
     if (host.usesHtml) await loadHtml();
     if (host.usesWs) await Promise.all([loadWs(), loadWebSockets()]);
@@ -471,7 +480,20 @@ export class VU implements VUState {
     this.#dataReceived = 0;
   }
 
+  /** Where the last thrown primitive came from (see ScriptRuntime.thrown). */
+  #lastThrown: { value: unknown; stack: string } | undefined;
+
   #logException(err: unknown): void {
+    const last = this.#lastThrown;
+    this.#lastThrown = undefined;
+    if (last && Object.is(last.value, err)) {
+      // The script's frames under the value itself, as k6 shows a thrown string.
+      const frames = last.stack.split("\n").slice(1).filter((l) => !isOwnFrame(l)).map(
+        scriptFrame,
+      );
+      this.logger.error([String(err), ...frames].join("\n"), { source: "stacktrace" });
+      return;
+    }
     const text = err instanceof Error && err.stack ? userStack(err) : errorMessage(err);
     this.logger.error(text, { source: "stacktrace" });
   }
@@ -712,9 +734,22 @@ function userStack(err: Error): string {
  */
 export function scriptFrame(line: string): string {
   return line.replace(
-    /, <anonymous>:(\d+):(\d+)/,
-    (_m, l: string, c: string) => `:${Math.max(1, Number(l) - 1)}:${c}`,
+    /(file:\/\/[^\s,()]*), <anonymous>:(\d+):(\d+)/,
+    (_m, url: string, l: string, c: string) => {
+      const scriptLine = Math.max(1, Number(l) - 1);
+      // A bundled script: the file and line the bundle took this code from.
+      const at = sourceMap?.original(scriptLine, Number(c));
+      return at ? `file://${at.file}:${at.line}:${at.column}` : `${url}:${scriptLine}:${c}`;
+    },
   );
+}
+
+/** The source map of this host's bundled script, if it was bundled. */
+let sourceMap: SourceMapper | undefined;
+
+/** Sets the source map {@link scriptFrame} maps frames through (a VU host sets it at init). */
+export function setScriptSourceMap(map: SourceMapper | undefined): void {
+  sourceMap = map;
 }
 
 /**

@@ -777,3 +777,36 @@ export default function () { k6.check(null, { required: () => greet("there") ===
     await t.cleanup();
   }
 });
+
+Deno.test("error frames of bundled scripts name the original files and lines, thrown strings too", async () => {
+  const t = await tempDir({
+    "lib/helpers.js": `export function fails() {
+  const x = 1;
+  throw new Error("from a helper " + x);
+}
+export function throwsString() {
+  throw "a plain string";
+}`,
+    "s.ts": `import { fails, throwsString } from "./lib/helpers.js";
+export const options = { iterations: 2 };
+let n: number = 0;
+export default function () {
+  if (n++ === 0) fails();
+  else throwsString();
+}`,
+  });
+  try {
+    const r = await runCli(["run", "-q", t.path("s.ts")]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stderr,
+      /from a helper 1\n {4}at fails \(file:\/\/\S*\/lib\/helpers\.js:3:\d+\)\n {4}at \S+ \(file:\/\/\S*\/s\.ts:5:\d+\)/,
+    );
+    assertMatch(
+      r.stderr,
+      /a plain string\n {4}at throwsString \(file:\/\/\S*\/lib\/helpers\.js:6:\d+\)\n {4}at \S+ \(file:\/\/\S*\/s\.ts:6:\d+\)/,
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
