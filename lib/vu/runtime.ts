@@ -733,6 +733,8 @@ function userStack(err: Error): string {
  * header takes line 1, so lines are one further down than in the file.
  */
 export function scriptFrame(line: string): string {
+  // esbuild names a bundled `export default function` `<file>_default`; k6 says `default`.
+  if (sourceMap) line = line.replace(/^(\s*at )[A-Za-z0-9_$]+_default \(/, "$1default (");
   return line.replace(
     /(file:\/\/[^\s,()]*), <anonymous>:(\d+):(\d+)/,
     (_m, url: string, l: string, c: string) => {

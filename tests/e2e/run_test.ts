@@ -800,7 +800,7 @@ export default function () {
     assertEquals(r.code, 0, r.stderr);
     assertMatch(
       r.stderr,
-      /from a helper 1\n {4}at fails \(file:\/\/\S*\/lib\/helpers\.js:3:\d+\)\n {4}at \S+ \(file:\/\/\S*\/s\.ts:5:\d+\)/,
+      /from a helper 1\n {4}at fails \(file:\/\/\S*\/lib\/helpers\.js:3:\d+\)\n {4}at default \(file:\/\/\S*\/s\.ts:5:\d+\)/,
     );
     assertMatch(
       r.stderr,
