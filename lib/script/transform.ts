@@ -85,8 +85,18 @@ const awaitableArrayMethods = new Set([
 /** Calls that accept an async callback without changing meaning. */
 const asyncTolerantCalls = new Set(["setTimeout", "setInterval", "queueMicrotask"]);
 const asyncTolerantMethods = new Set(["then", "catch", "finally"]);
-/** `throw` arguments that can only be primitives (see #wrapThrows). */
-const primitiveThrows = new Set(["Literal", "TemplateLiteral", "BinaryExpression"]);
+/**
+ * `throw` arguments worth wrapping (see #wrapThrows): those that can only be primitives, and
+ * names (`throw msg`), whose Error, if it is one, was made before this point and keeps its
+ * columns. Calls and `new` are left alone: wrapping would shift the columns their frames show.
+ */
+const primitiveThrows = new Set([
+  "Literal",
+  "TemplateLiteral",
+  "BinaryExpression",
+  "Identifier",
+  "MemberExpression",
+]);
 /** Methods of a k6/ws socket that take callbacks it awaits. */
 const wsSocketMethods = new Set(["on", "setTimeout", "setInterval"]);
 
@@ -769,8 +779,7 @@ class ModuleTransformer {
    * as k6 does. The value thrown is unchanged.
    */
   #wrapThrows(node: AstNode): void {
-    // Only arguments that can't be an Error (a literal, a template, a concatenation): wrapping
-    // shifts the columns after it, and an Error's own stack already has its place.
+    // Not calls or `new`: wrapping shifts the columns after it (see primitiveThrows).
     if (node.type === "ThrowStatement" && primitiveThrows.has(node.argument.type)) {
       const arg = node.argument as AstNode;
       // The space: minified code writes `throw"x"`.

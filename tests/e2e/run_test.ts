@@ -785,7 +785,8 @@ Deno.test("error frames of bundled scripts name the original files and lines, th
   throw new Error("from a helper " + x);
 }
 export function throwsString() {
-  throw "a plain string";
+  const message = "a plain string";
+  throw message;
 }`,
     "s.ts": `import { fails, throwsString } from "./lib/helpers.js";
 export const options = { iterations: 2 };
@@ -804,7 +805,7 @@ export default function () {
     );
     assertMatch(
       r.stderr,
-      /a plain string\n {4}at throwsString \(file:\/\/\S*\/lib\/helpers\.js:6:\d+\)\n {4}at \S+ \(file:\/\/\S*\/s\.ts:6:\d+\)/,
+      /a plain string\n {4}at throwsString \(file:\/\/\S*\/lib\/helpers\.js:7:\d+\)\n {4}at \S+ \(file:\/\/\S*\/s\.ts:6:\d+\)/,
     );
   } finally {
     await t.cleanup();
