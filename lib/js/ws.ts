@@ -495,6 +495,7 @@ async function connect(
   });
   const connStart = Date.now();
   const t0 = performance.now();
+  const stopDial = () => ws.terminate();
   type Dial = { ok: true } | { ok: false; error: string; response?: WsResponse };
   let handshake: WsResponse | undefined;
   const dial = await new Promise<Dial>((resolve) => {
@@ -530,7 +531,10 @@ async function connect(
       });
     });
     ws.once("error", (err: Error) => resolve({ ok: false, error: err.message }));
+    // An interrupted iteration stops the handshake too (it would wait up to its timeout).
+    state.signal.addEventListener("abort", stopDial, { once: true });
   });
+  state.signal.removeEventListener("abort", stopDial);
   const connectingMs = performance.now() - t0;
   const raw = (ws as unknown as {
     _socket?: { remoteAddress?: string; bytesWritten?: number; bytesRead?: number };
