@@ -1618,12 +1618,7 @@ const tagMethods: Record<string, Methods> = {
     },
   },
   legend: formOwner,
-  link: {
-    relList() {
-      const rel = attrString(this, "rel");
-      return rel === "" ? [] : rel.split(" ");
-    },
-  },
+  link: { relList: hrefMethods.relList },
   map: {
     areas() {
       return findList(this, "area");

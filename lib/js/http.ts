@@ -27,7 +27,7 @@ import { digestAuthorization, parseDigestChallenge } from "../http/digest.ts";
 import type { Metric } from "../metrics/metric.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
 import { InterruptedError, type VUState } from "../vu/state.ts";
-import { bodyText, encodeBody, FileData } from "./_http_body.ts";
+import { bodyText, encodeBody, FileData, queryEscape } from "./_http_body.ts";
 import {
   type CookieOptions,
   CookieStore,
@@ -35,7 +35,7 @@ import {
   type ResponseCookie,
 } from "./_http_cookies.ts";
 import { gjsonGet } from "./_gjson.ts";
-import { htmlApi, type HtmlSelection, htmlUnavailable } from "./optional.ts";
+import { htmlModule, type HtmlSelection, htmlUnavailable } from "./optional.ts";
 
 export { FileData } from "./_http_body.ts";
 
@@ -193,7 +193,7 @@ export class Response {
           "request error getting the response",
       );
     }
-    const html = htmlApi();
+    const html = htmlModule.get();
     if (!html) throw htmlUnavailable("Response.html()");
     const doc = html.parseHTML(this.body, this.url);
     return selector === undefined ? doc : doc.find(String(selector));
@@ -288,15 +288,11 @@ function resolveReference(base: string, ref: string): string {
 
 /** Go's `url.Values.Encode`: keys sorted, `+` for spaces, `A-Za-z0-9-_.~` left as they are. */
 export function encodeQuery(values: Map<string, string[]>): string {
-  const escape = (s: string) =>
-    encodeURIComponent(s).replace(
-      /[!'()*]/g,
-      (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
-    )
-      .replace(/%20/g, "+");
   const keys = [...values.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const parts: string[] = [];
-  for (const k of keys) for (const v of values.get(k)!) parts.push(`${escape(k)}=${escape(v)}`);
+  for (const k of keys) {
+    for (const v of values.get(k)!) parts.push(`${queryEscape(k)}=${queryEscape(v)}`);
+  }
   return parts.join("&");
 }
 

@@ -10,8 +10,8 @@
  *
  * @example
  * ```ts
- * if (scriptUsesHtml(factorySource)) await loadHtml();
- * htmlApi()?.parseHTML("<p>hi</p>");
+ * if (scriptUsesHtml(factorySource)) await htmlModule.load();
+ * htmlModule.get()?.parseHTML("<p>hi</p>");
  * ```
  * @module
  */
@@ -48,9 +48,32 @@ export interface WebSocketsApi {
   ): Record<string, unknown>;
 }
 
-let api: HtmlApi | undefined;
-let ws: WsApi | undefined;
-let websockets: WebSocketsApi | undefined;
+/** A module loaded on demand, once: `load()` imports it, `get()` gives it once loaded. */
+export class OnDemand<T> {
+  readonly #importer: () => Promise<T>;
+  #value: T | undefined;
+
+  constructor(importer: () => Promise<T>) {
+    this.#importer = importer;
+  }
+
+  /** Loads the module (later calls return the loaded one). */
+  async load(): Promise<T> {
+    return this.#value ??= await this.#importer();
+  }
+
+  /** The module, if {@link OnDemand.load} ran. */
+  get(): T | undefined {
+    return this.#value;
+  }
+}
+
+/** k6/html (lib/js/html.ts). */
+export const htmlModule = new OnDemand<HtmlApi>(() => import("./html.ts"));
+/** k6/ws (lib/js/ws.ts). */
+export const wsModule = new OnDemand<WsApi>(() => import("./ws.ts"));
+/** k6/websockets (lib/js/websockets.ts). */
+export const webSocketsModule = new OnDemand<WebSocketsApi>(() => import("./websockets.ts"));
 
 /** Whether a script's (compiled) source can use k6/html. */
 export function scriptUsesHtml(source: string): boolean {
@@ -60,36 +83,6 @@ export function scriptUsesHtml(source: string): boolean {
 /** Whether a script's (compiled) source imports k6/ws or k6/websockets. */
 export function scriptUsesWs(source: string): boolean {
   return source.includes("k6/ws") || source.includes("k6/websockets");
-}
-
-/** Loads k6/websockets once. */
-export async function loadWebSockets(): Promise<WebSocketsApi> {
-  return websockets ??= await import("./websockets.ts");
-}
-
-/** The loaded k6/websockets, if {@link loadWebSockets} ran. */
-export function webSocketsApi(): WebSocketsApi | undefined {
-  return websockets;
-}
-
-/** Loads k6/ws once. */
-export async function loadWs(): Promise<WsApi> {
-  return ws ??= await import("./ws.ts");
-}
-
-/** The loaded k6/ws, if {@link loadWs} ran. */
-export function wsApi(): WsApi | undefined {
-  return ws;
-}
-
-/** Loads k6/html once (later calls return the loaded module). */
-export async function loadHtml(): Promise<HtmlApi> {
-  return api ??= await import("./html.ts");
-}
-
-/** The loaded k6/html, if {@link loadHtml} ran. */
-export function htmlApi(): HtmlApi | undefined {
-  return api;
 }
 
 /** The error for a use of k6/html the script's source did not show. */

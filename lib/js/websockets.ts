@@ -18,18 +18,22 @@
 import WsClient, { type IncomingMessage } from "ws";
 import { canonicalHeaderKey } from "./http.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
-import { isThenable, type VUState } from "../vu/state.ts";
+import type { VUState } from "../vu/state.ts";
 import type { VUEventLoop } from "../vu/event_loop.ts";
 import {
   addJarCookies,
   applyTags,
+  callInOrder,
   closeErrorText,
   concat,
   type JarSource,
   metricOf,
   storeJarCookies,
+  TaskQueue,
 } from "./ws.ts";
 import { CookieJar } from "./http.ts";
+const utf8Decoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -248,7 +252,7 @@ export function createWebSocketsModule(
     send(data: unknown): void {
       this.#assertOpen();
       if (typeof data === "string") {
-        this.#write(data, new TextEncoder().encode(data).length);
+        this.#write(data, utf8Encoder.encode(data).length);
       } else if (data instanceof ArrayBuffer) {
         this.#write(new Uint8Array(data.slice(0)), data.byteLength);
       } else if (ArrayBuffer.isView(data)) {
@@ -287,7 +291,7 @@ export function createWebSocketsModule(
             `The close code must be either 1000, or between 3000 and 4999. ${c} is neither`,
         );
       }
-      if (new TextEncoder().encode(r).length > 123) {
+      if (utf8Encoder.encode(r).length > 123) {
         throw new Error(
           "SyntaxError: Failed to execute 'close' on 'WebSocket': The message must not be " +
             "greater than 123 bytes",
@@ -331,51 +335,26 @@ export function createWebSocketsModule(
      * and fails the iteration with its error.
      */
     #dispatch(type: EventType, fields?: Record<string, unknown>): void {
-      this.#tasks.push(() => this.#listen(type, fields));
-      if (!this.#draining) void this.#drain();
+      this.#queue.push(() => this.#listen(type, fields));
     }
 
     /** The last task: releases the VU's event loop once the close listeners have run. */
     #finish(): void {
-      this.#tasks.push(() => this.#hold.release());
-      if (!this.#draining) void this.#drain();
+      this.#queue.push(() => this.#hold.release());
     }
 
-    readonly #tasks: Array<() => unknown> = [];
-    #draining = false;
-
-    async #drain(): Promise<void> {
-      this.#draining = true;
-      try {
-        while (this.#tasks.length > 0) {
-          const result = this.#tasks.shift()!();
-          if (isThenable(result)) await result;
-        }
-      } catch (err) {
-        this.#tasks.length = 0;
-        this.#client.terminate();
-        this.#end();
-        this.#hold.fail(err);
-      } finally {
-        this.#draining = false;
-      }
-    }
+    readonly #queue = new TaskQueue((err) => {
+      this.#client.terminate();
+      this.#end();
+      this.#hold.fail(err);
+    });
 
     #listen(type: EventType, fields?: Record<string, unknown>): unknown {
       const on = this.#on.get(type);
       const all = on ? [on, ...(this.#listeners.get(type) ?? [])] : this.#listeners.get(type);
       if (!all?.length) return undefined;
       const event = this.#event(type, fields);
-      for (let i = 0; i < all.length; i++) {
-        const result = all[i].call(this, event);
-        if (isThenable(result)) {
-          return (async () => {
-            await result;
-            for (let j = i + 1; j < all.length; j++) await all[j].call(this, event);
-          })();
-        }
-      }
-      return undefined;
+      return callInOrder(all, (fn) => fn.call(this, event));
     }
 
     #failed(err: Error): void {
@@ -466,14 +445,14 @@ export function createWebSocketsModule(
         // A copy: the client's Buffers are views into its pooled memory.
         const bytes = Array.isArray(data) ? new Uint8Array(concat(data)) : new Uint8Array(data);
         let payload: unknown;
-        if (!isBinary) payload = new TextDecoder().decode(bytes);
+        if (!isBinary) payload = utf8Decoder.decode(bytes);
         else if (this.#binaryType === "arraybuffer") payload = bytes.buffer;
         else payload = new Blob([bytes]);
         this.#dispatch("message", { data: payload, origin: this.url });
       });
       c.on("ping", () => this.#dispatch("ping")); // the library answers with a pong
       c.on("pong", (data: Uint8Array) => {
-        const id = new TextDecoder().decode(data);
+        const id = utf8Decoder.decode(data);
         const sent = this.#pings.get(id);
         if (sent === undefined) {
           state.logger.warn(`received pong for unknown ping ID ${id}`);
@@ -494,7 +473,7 @@ export function createWebSocketsModule(
       });
       c.on("close", (code: number, reason: Uint8Array) => {
         if (this.#readyState === CLOSED) return;
-        const text = new TextDecoder().decode(reason);
+        const text = utf8Decoder.decode(reason);
         if (code !== 1005 && code !== 1006) {
           this.#closeCode = code;
           this.#closeReason = text;

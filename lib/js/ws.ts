@@ -27,6 +27,7 @@ import { canonicalHeaderKey, CookieJar } from "./http.ts";
 import type { Metric } from "../metrics/metric.ts";
 import { wholeNanosMs } from "../metrics/sample.ts";
 import { isThenable, type VUState } from "../vu/state.ts";
+const utf8Decoder = new TextDecoder();
 
 /** What `ws.connect()` returns: the handshake response. */
 export interface WsResponse {
@@ -35,6 +36,60 @@ export interface WsResponse {
   headers: Record<string, string>;
   body: string;
   error: string;
+}
+
+/**
+ * Runs tasks one at a time, each to its end. A task that returns a promise (a handler that
+ * makes blocking calls, which the script transform made async) holds the queue until it
+ * settles, as a blocking handler holds k6's event loop. A task that throws or rejects empties
+ * the queue and goes to `onError`. Shared by k6/ws's and k6/websockets's sockets.
+ */
+export class TaskQueue {
+  readonly #tasks: Array<() => unknown> = [];
+  readonly #onError: (err: unknown) => void;
+  #draining = false;
+
+  constructor(onError: (err: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  /** Queues `task` (it runs at once, synchronously, when the queue is idle). */
+  push(task: () => unknown): void {
+    this.#tasks.push(task);
+    if (!this.#draining) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#tasks.length > 0) {
+        const result = this.#tasks.shift()!();
+        if (isThenable(result)) await result;
+      }
+    } catch (err) {
+      this.#tasks.length = 0;
+      this.#onError(err);
+    } finally {
+      this.#draining = false;
+    }
+  }
+}
+
+/**
+ * Calls `fns` in order through `call`; once one returns a promise, awaits it and each one after.
+ * Returns that promise, or undefined when every call was synchronous.
+ */
+export function callInOrder<F>(fns: readonly F[], call: (fn: F) => unknown): unknown {
+  for (let i = 0; i < fns.length; i++) {
+    const result = call(fns[i]);
+    if (isThenable(result)) {
+      return (async () => {
+        await result;
+        for (let j = i + 1; j < fns.length; j++) await call(fns[j]);
+      })();
+    }
+  }
+  return undefined;
 }
 
 /** An error handed to `error` handlers: k6 passes Go errors, which scripts read with `error()`. */
@@ -100,8 +155,7 @@ class Socket {
   readonly #pings = new Map<string, number>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Events and timer callbacks, run one at a time, each to its end (it may await). */
-  readonly #tasks: Array<() => unknown> = [];
-  #draining = false;
+  readonly #queue = new TaskQueue((err) => this.#abort(err));
   #pingCounter = 0;
   #closed = false;
   /** Set by connect(): called once the session is over (or a handler failed). */
@@ -236,51 +290,25 @@ class Socket {
   }
 
   /**
-   * @internal Runs `task` after the tasks before it have ended. A task that returns a promise
-   * (a handler that makes blocking calls, which the script transform made async) holds the
-   * queue until it settles, as a blocking handler holds k6's event loop. A task that throws
-   * ends the session with its error.
+   * @internal Runs `task` after the tasks before it have ended (see {@link TaskQueue}); a task
+   * that throws ends the session with its error.
    */
   schedule(task: () => unknown): void {
-    this.#tasks.push(task);
-    if (!this.#draining) void this.#drain();
+    this.#queue.push(task);
   }
 
-  async #drain(): Promise<void> {
-    this.#draining = true;
-    try {
-      while (this.#tasks.length > 0) {
-        const task = this.#tasks.shift()!;
-        const result = task();
-        if (isThenable(result)) await result;
-      }
-    } catch (err) {
-      this.#tasks.length = 0;
-      if (!this.#closed) {
-        this.#closed = true;
-        this.#stopTimers();
-        this.#ws.terminate();
-      }
-      this.onDone(err);
-    } finally {
-      this.#draining = false;
+  #abort(err: unknown): void {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#stopTimers();
+      this.#ws.terminate();
     }
+    this.onDone(err);
   }
 
   /** Calls the handlers of `name` in order, awaiting any that returns a promise. */
   #callHandlers(name: string, args: unknown[]): unknown {
-    const list = this.#handlers.get(name);
-    if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const result = list[i](...args);
-      if (isThenable(result)) {
-        return (async () => {
-          await result;
-          for (let j = i + 1; j < list.length; j++) await list[j](...args);
-        })();
-      }
-    }
-    return undefined;
+    return callInOrder(this.#handlers.get(name) ?? [], (h) => h(...args));
   }
 
   #stopTimers(): void {
@@ -400,8 +428,8 @@ function readBody(res: IncomingMessage): Promise<string> {
       if (size < 1 << 20) chunks.push(c);
       size += c.length;
     });
-    res.on("end", () => resolve(new TextDecoder().decode(concat(chunks))));
-    res.on("error", () => resolve(new TextDecoder().decode(concat(chunks))));
+    res.on("end", () => resolve(utf8Decoder.decode(concat(chunks))));
+    res.on("error", () => resolve(utf8Decoder.decode(concat(chunks))));
   });
 }
 
@@ -470,19 +498,19 @@ async function connect(
   ws.on("message", (data: Uint8Array | Uint8Array[], isBinary: boolean) => {
     // A copy: the client's Buffers are views into its pooled memory.
     const bytes = new Uint8Array(Array.isArray(data) ? concat(data) : data);
-    const payload = isBinary ? bytes.buffer : new TextDecoder().decode(bytes);
+    const payload = isBinary ? bytes.buffer : utf8Decoder.decode(bytes);
     deliver((s) => s.message(payload));
   });
   ws.on("ping", () => deliver((s) => s.event("ping"))); // the library answers with a pong
   ws.on("pong", (data: Uint8Array) => {
-    const id = new TextDecoder().decode(data);
+    const id = utf8Decoder.decode(data);
     deliver((s) => s.pong(id));
   });
   ws.on("error", (err: Error) => {
     if (socket) deliver((s) => !s.closed && s.event("error", new WsError(err.message)));
   });
   ws.on("close", (code: number, reason: Uint8Array) => {
-    const text = new TextDecoder().decode(reason);
+    const text = utf8Decoder.decode(reason);
     deliver((s) => {
       if (s.closed) return;
       // k6 reports closes other than normal/going-away as errors first; a dropped connection

@@ -14,6 +14,7 @@
  */
 import { parse } from "acorn";
 import { errorMessage, SpateError } from "../errors.ts";
+import { absolutePath } from "./paths.ts";
 import { remoteModule } from "./remote.ts";
 import { transformModule, type TransformResult } from "./transform.ts";
 
@@ -66,15 +67,8 @@ export async function loadScript(
     bundled = true;
   } else {
     // A script bundled elsewhere (webpack, say) may carry its own inline map; k6 reads it.
-    const m =
-      /\/\/# sourceMappingURL=data:application\/json;(?:charset=[\w-]+;)?base64,([A-Za-z0-9+/=]+)\s*$/
-        .exec(source);
-    if (m) {
-      try {
-        const json = new TextDecoder().decode(Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0)));
-        sourceMap = { json, dir: abs.replace(/\/[^/]*$/, "") || "/" };
-      } catch { /* not a map we can read: frames stay as they are */ }
-    }
+    const inline = inlineSourceMap(source);
+    if (inline) sourceMap = { json: inline.json, dir: abs.replace(/\/[^/]*$/, "") || "/" };
   }
   const result = transformModule(code, { filename: abs, syncOnly: opts.forceWorker });
   if (opts.forceWorker && result.mode === "async") {
@@ -84,17 +78,21 @@ export async function loadScript(
   return { ...result, path: abs, source, modules, bundled, sourceMap };
 }
 
-function absolutePath(path: string, cwd: string): string {
-  if (path.startsWith("file://")) return decodeURIComponent(new URL(path).pathname);
-  if (path.startsWith("/")) return path;
-  const parts = `${cwd}/${path}`.split("/");
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === "" || p === ".") continue;
-    if (p === "..") out.pop();
-    else out.push(p);
+/**
+ * The source map a script carries at its end as a base64 `data:` URL (esbuild's and webpack's
+ * inline form): its JSON, and where the comment starts. Undefined when there is none.
+ */
+function inlineSourceMap(text: string): { json: string; at: number } | undefined {
+  const m =
+    /\/\/# sourceMappingURL=data:application\/json;(?:charset=[\w-]+;)?base64,([A-Za-z0-9+/=]+)\s*$/
+      .exec(text);
+  if (!m) return undefined;
+  try {
+    const json = new TextDecoder().decode(Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0)));
+    return { json, at: m.index };
+  } catch {
+    return undefined; // not a map we can read: frames stay as they are
   }
-  return "/" + out.join("/");
 }
 
 /** TypeScript, relative or remote imports, `export ... from` and CommonJS need esbuild. */
@@ -203,15 +201,10 @@ async function bundle(
       } catch { /* best effort: only needed for archives */ }
     }
     const text = result.outputFiles[0].text;
-    const m = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(
-      text,
-    );
-    if (!m) return { code: text };
-    const json = new TextDecoder().decode(
-      Uint8Array.from(atob(m[1]), (c) => c.charCodeAt(0)),
-    );
+    const inline = inlineSourceMap(text);
+    if (!inline) return { code: text };
     // The map's paths are relative to esbuild's working directory, this process's cwd.
-    return { code: text.slice(0, m.index + 1), sourceMap: { json, dir: Deno.cwd() } };
+    return { code: text.slice(0, inline.at), sourceMap: { json: inline.json, dir: Deno.cwd() } };
   } catch (err) {
     const failure = err as {
       errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }>;

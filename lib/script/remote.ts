@@ -48,8 +48,13 @@ export async function cacheModule(url: string, bytes: Uint8Array): Promise<void>
     await Deno.stat(path);
     return; // already there
   } catch { /* write it */ }
+  await store(path, bytes);
+}
+
+async function store(path: string, data: Uint8Array | string): Promise<void> {
   await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true });
-  await Deno.writeFile(path, bytes);
+  if (typeof data === "string") await Deno.writeTextFile(path, data);
+  else await Deno.writeFile(path, data);
 }
 
 /** The source of the module at `url`: the cached copy, else fetched (and then cached). */
@@ -80,9 +85,6 @@ export async function remoteModule(url: string): Promise<string> {
         `cache either (${path}). Fetch it once on a machine that reaches it, or put the file there`,
     );
   }
-  try {
-    await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true });
-    await Deno.writeTextFile(path, text);
-  } catch { /* a read-only cache only costs a fetch next time */ }
+  await store(path, text).catch(() => {}); // a read-only cache only costs a fetch next time
   return text;
 }

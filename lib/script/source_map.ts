@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { absolutePath } from "./paths.ts";
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const digit = new Map([...BASE64].map((c, i) => [c, i]));
@@ -84,16 +85,7 @@ export class SourceMapper {
 }
 
 function resolvePath(dir: string, path: string): string {
-  if (path.startsWith("file://")) return decodeURIComponent(new URL(path).pathname);
   // webpack names its sources `webpack:///./file.ts` (or `webpack://<name>/./file.ts`).
   const webpack = /^webpack:\/\/[^/]*\/(.*)$/.exec(path);
-  if (webpack) path = webpack[1];
-  const full = path.startsWith("/") ? path : `${dir}/${path}`;
-  const out: string[] = [];
-  for (const part of full.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
+  return absolutePath(webpack ? webpack[1] : path, dir);
 }

@@ -24,15 +24,7 @@ import { createDataModule } from "../js/data.ts";
 import { encodingModule } from "../js/encoding.ts";
 import { cryptoModule } from "../js/crypto.ts";
 import { CookieJar, createHttpModule, iterationEnd } from "../js/http.ts";
-import {
-  htmlApi,
-  htmlUnavailable,
-  loadHtml,
-  loadWebSockets,
-  loadWs,
-  webSocketsApi,
-  wsApi,
-} from "../js/optional.ts";
+import { htmlModule, htmlUnavailable, webSocketsModule, wsModule } from "../js/optional.ts";
 import { SyncBridge, type SyncChannel } from "./sync_bridge.ts";
 import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
@@ -40,6 +32,7 @@ import { VUEventLoop, type VUTimers } from "./event_loop.ts";
 import { createCsvModule, createFsModule } from "../js/experimental_fs.ts";
 import { createSecretsModule, type SecretSources } from "../secrets.ts";
 import type { SourceMapper } from "../script/source_map.ts";
+import { absolutePath } from "../script/paths.ts";
 
 /** Settings a VU host receives from the runner (structured-cloneable). */
 export interface HostConfig {
@@ -340,8 +333,8 @@ export class VU implements VUState {
         return value;
       },
     };
-    if (host.usesHtml) await loadHtml();
-    if (host.usesWs) await Promise.all([loadWs(), loadWebSockets()]);
+    if (host.usesHtml) await htmlModule.load();
+    if (host.usesWs) await Promise.all([wsModule.load(), webSocketsModule.load()]);
     vu.exports = await host.factory(runtime);
     vu.stage = "setup";
     return vu;
@@ -576,12 +569,12 @@ export class VU implements VUState {
               "which part of the script needs that mode",
           );
         }
-        const api = wsApi();
+        const api = wsModule.get();
         if (!api) throw new Error("k6/ws was not loaded"); // usesWs is set for every importer
         return ns(api.createWsModule(this, () => this.#vuJar()));
       }
       case "k6/websockets": {
-        const api = webSocketsApi();
+        const api = webSocketsModule.get();
         if (!api) throw new Error("k6/websockets was not loaded"); // usesWs covers its importers
         return ns(api.createWebSocketsModule(this, this.loop, () => this.#vuJar()));
       }
@@ -615,7 +608,7 @@ export class VU implements VUState {
           },
         }));
       case "k6/html": {
-        const html = htmlApi();
+        const html = htmlModule.get();
         if (!html) throw htmlUnavailable("k6/html");
         return ns(html.createHtmlModule());
       }
@@ -639,10 +632,7 @@ export class VU implements VUState {
 
   /** A script's file path as open() resolves it: relative to the script's folder. */
   #absolutePath(path: string): string {
-    const abs = path.startsWith("file://") ? decodeURIComponent(new URL(path).pathname) : path;
-    if (abs.startsWith("/")) return abs;
-    const dir = this.#host.config.scriptPath.replace(/\/[^/]*$/, "");
-    return normalizePath(`${dir}/${abs}`);
+    return absolutePath(path, this.#host.config.scriptPath.replace(/\/[^/]*$/, ""));
   }
 
   #open(path: unknown, mode?: unknown): string | ArrayBuffer {
@@ -765,14 +755,4 @@ const ownCode = import.meta.url.endsWith("/lib/vu/runtime.ts")
 /** Whether a stack-trace line points into spate's own code (not the user's script). */
 export function isOwnFrame(line: string): boolean {
   return line.includes(ownCode) || /\(ext:|\(node:|at ext:|at node:/.test(line);
-}
-
-function normalizePath(path: string): string {
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
 }
