@@ -251,7 +251,14 @@ function summaryValue(value: unknown): unknown {
 function describeInitError(err: unknown): string {
   if (err instanceof Error) {
     const frame = (err.stack ?? "").split("\n").find((l) => /file:\/\//.test(l) && !isOwnFrame(l));
-    const where = frame ? scriptFrame(frame.trim().replace(/^at\s+/, "")) : "";
+    // The script's top level runs inside spate's factory function: show only the place, as k6
+    // does (`at file:///s.js:1:22`), not the wrapper's name.
+    const where = frame
+      ? scriptFrame(frame.trim().replace(/^at\s+/, "")).replace(
+        /^Object\.eval \[as factory\] \((.*)\)$/,
+        "$1",
+      )
+      : "";
     return where ? `${err.name}: ${err.message}\n\tat ${where}` : `${err.name}: ${err.message}`;
   }
   return String(err);

@@ -811,3 +811,20 @@ export default function () {
     await t.cleanup();
   }
 });
+
+Deno.test("an unsupported k6 module is one init error naming it and the import's place", async () => {
+  const t = await tempDir({
+    "s.js": `import grpc from "k6/net/grpc";\nexport default function () {}`,
+  });
+  try {
+    const r = await runCli(["run", "-q", t.path("s.js")]);
+    assertEquals(r.code, 107, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      `the module "k6/net/grpc" is not supported by spate yet\n\tat file://${t.path("s.js")}:1:`,
+    );
+    assert(!r.stderr.includes("factory"), r.stderr);
+  } finally {
+    await t.cleanup();
+  }
+});
