@@ -424,7 +424,8 @@ const ioPeers: string[] = [];
  * freed. On a VM that returns freed memory to its host within seconds (free page reporting,
  * as on the machines this project is developed on), new pages cost a fault on the host each
  * and the first copy runs at ~0.4 GB/s; the second shows the cost on a machine whose memory
- * is already backed (~5 GB/s here).
+ * is already backed (~5 GB/s here). The third, `oflag=nocache`, drops what it wrote from the
+ * page cache as it goes, as spate's file writer does (lib/output/_write_behind.ts).
  */
 async function writePeer(label: string, file: string, name: string): Promise<void> {
   try {
@@ -433,18 +434,22 @@ async function writePeer(label: string, file: string, name: string): Promise<voi
     const requests: number = exp.metrics.http_reqs.count;
     const mb = Math.max(1, Math.round(bytes / 2 ** 20));
     const perReq = (cpuSec: number) => (cpuSec * (bytes / (mb * 2 ** 20)) / requests) * 1e6;
-    const dd = async (out: string) => {
-      const r = await timed("dd", ["if=/dev/zero", `of=${out}`, "bs=1M", `count=${mb}`]);
+    const dd = async (out: string, ...extra: string[]) => {
+      const args = ["if=/dev/zero", `of=${out}`, "bs=1M", `count=${mb}`, ...extra];
+      const r = await timed("dd", args);
       await Deno.remove(out).catch(() => {});
       return r.cpuSec;
     };
     const fresh = await dd(`${tmp}/dd.bin`);
     const reused = await dd(`${tmp}/dd2.bin`);
+    await new Promise((r) => setTimeout(r, 5000)); // the freed pages go back to the host
+    const behind = await dd(`${tmp}/dd3.bin`, "oflag=nocache");
     ioPeers.push(
       `${label}: ${(bytes / requests / 1024).toFixed(2)} KB per request; dd writing the same ` +
         `${mb} MB to a new file: ${fresh.toFixed(2)} s CPU = ${perReq(fresh).toFixed(1)} µs ` +
         `per request; again at once, into the pages just freed: ${reused.toFixed(2)} s = ` +
-        `${perReq(reused).toFixed(1)} µs`,
+        `${perReq(reused).toFixed(1)} µs; dropping the pages behind it (oflag=nocache, as spate ` +
+        `does): ${behind.toFixed(2)} s = ${perReq(behind).toFixed(1)} µs`,
     );
   } catch (err) {
     ioPeers.push(`${label}: no dd measurement (${(err as Error).message})`);

@@ -10,6 +10,8 @@
  *   a message naming it. Write errors during the run are never thrown at the caller's hot
  *   path: {@link FileWriter.flush} resolves `false`, {@link FileWriter.errors} counts them and
  *   `onError` hears about each one (outputs log the first).
+ * - A regular file is written behind ({@link WriteBehind}): the parts already on disk leave
+ *   the page cache, so a long test's results don't fill the machine's memory.
  *
  * @example
  * ```ts
@@ -22,6 +24,7 @@
  */
 import { createGzip, type Gzip } from "node:zlib";
 import { errorMessage, SpateError } from "../errors.ts";
+import { WriteBehind } from "./_write_behind.ts";
 
 /** Options of {@link FileWriter.open}. */
 export interface FileWriterOptions {
@@ -55,6 +58,7 @@ export class FileWriter {
   readonly path: string;
   readonly #sink: (bytes: Uint8Array) => Promise<void>;
   readonly #file?: Deno.FsFile;
+  readonly #writeBehind?: WriteBehind;
   readonly #gzip?: Gzip;
   readonly #chunkSize: number;
   readonly #onError?: (err: unknown) => void;
@@ -76,10 +80,14 @@ export class FileWriter {
     sink: (bytes: Uint8Array) => Promise<void>,
     file: Deno.FsFile | undefined,
     options: FileWriterOptions,
+    writeBehind?: WriteBehind,
   ) {
     this.path = path;
-    this.#sink = sink;
     this.#file = file;
+    this.#writeBehind = writeBehind;
+    this.#sink = writeBehind
+      ? (bytes) => sink(bytes).then(() => writeBehind.wrote(bytes.length))
+      : sink;
     this.#chunkSize = options.chunkSize ?? 1 << 20;
     this.#onError = options.onError;
     if (options.gzip) {
@@ -106,7 +114,8 @@ export class FileWriter {
       const why = errorMessage(err).replace(/: open '.*'$/, "");
       throw new SpateError("io", `could not create the file "${path}": ${why}`, { cause: err });
     }
-    return new FileWriter(path, (bytes) => writeAll(file, bytes), file, options);
+    const behind = WriteBehind.open(path);
+    return new FileWriter(path, (bytes) => writeAll(file, bytes), file, options, behind);
   }
 
   /** Adds text to the pending chunk (no I/O). */
@@ -213,6 +222,7 @@ export class FileWriter {
     } catch (err) {
       closeError = err;
     }
+    await this.#writeBehind?.close();
     if (closeError !== undefined || this.#failed !== failedBefore) {
       const why = closeError !== undefined ? errorMessage(closeError) : this.#lastError;
       throw new SpateError("io", `could not finish writing "${this.path}": ${why}`);
