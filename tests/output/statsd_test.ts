@@ -7,6 +7,7 @@ import {
   assertThrows,
 } from "../_assert.ts";
 import { SpateError } from "../../lib/errors.ts";
+import { UdpBatchSocket } from "../../lib/output/_udp_batch.ts";
 import statsd, {
   datagramSender,
   MAX_DATAGRAM_BYTES,
@@ -206,25 +207,59 @@ Deno.test("statsd: packDatagrams caps lines and bytes; an oversized line goes al
   assertEquals(packed.reduce((n, d) => n + d.lines, 0), 200);
 });
 
-Deno.test("statsd: both datagram senders deliver every payload in order, byte for byte", async () => {
-  for (const prefer of [undefined, "node"] as const) {
+Deno.test("statsd: all three datagram senders deliver every payload in order, byte for byte", async () => {
+  const kinds = { ffi: undefined, deno: "deno", node: "node" } as const;
+  for (const [kind, prefer] of Object.entries(kinds)) {
     const server = await statsdListener();
     const sender = datagramSender("127.0.0.1", server.port, 4, prefer);
-    // Under `deno test` deno.json enables --unstable-net, so the default is Deno's own socket.
-    assertEquals(sender.kind, prefer ?? "deno");
+    // `deno test -A` allows FFI; deno.json enables --unstable-net for Deno's own socket.
+    assertEquals(sender.kind, kind);
     const sent = Array.from({ length: 300 }, (_, i) => `k6.seq:${i}|c\nk6.pad:${"x".repeat(i)}|g`);
-    for (const [i, text] of sent.entries()) {
-      // A view into a larger buffer, as the output sends: only the view's bytes may go out.
-      const framed = new TextEncoder().encode(`[${text}]`);
-      await sender.send(framed.subarray(1, framed.length - 1));
-      // The listener shares this thread: let it drain its socket buffer every 50 datagrams.
-      if (i % 50 === 49) await server.waitLines((i + 1) * 2);
+    // One buffer framed by bytes that must not go out, 50 datagrams per call, as the output
+    // sends; the listener shares this thread, so it drains its socket between calls.
+    for (let first = 0; first < sent.length; first += 50) {
+      const texts = sent.slice(first, first + 50);
+      const bytes = new TextEncoder().encode(`[${texts.join("][")}]`);
+      const ranges: [number, number, number][] = [];
+      let at = 1;
+      for (const t of texts) {
+        ranges.push([at, at + t.length, 2]);
+        at += t.length + 2;
+      }
+      assertEquals(await sender.sendAll(bytes, ranges), { failed: 0 });
+      await server.waitLines((first + texts.length) * 2);
     }
     await sender.close();
-    await server.waitLines(sent.length * 2);
     await server.close();
-    assertEquals(server.got.datagrams, sent, String(prefer ?? "deno"));
+    assertEquals(server.got.datagrams, sent, kind);
   }
+});
+
+Deno.test("statsd: sendmmsg batches in order, and a refused datagram is counted with its error", async () => {
+  const server = await statsdListener();
+  const socket = UdpBatchSocket.open("127.0.0.1", server.port, 7);
+  assert(socket, "FFI batching under deno test -A");
+  const texts = Array.from({ length: 40 }, (_, i) => `k6.n:${i}|c`);
+  const huge = "x".repeat(70_000); // over UDP's 65,507-byte limit: EMSGSIZE
+  const all = [...texts.slice(0, 10), huge, ...texts.slice(10)];
+  const bytes = new TextEncoder().encode(all.join(""));
+  const ranges: [number, number, number][] = [];
+  let at = 0;
+  for (const t of all) {
+    ranges.push([at, at + t.length, t === huge ? 5 : 1]);
+    at += t.length;
+  }
+  const result = await socket.send(bytes, ranges);
+  assertEquals(result, { failed: 5, error: "Message too long" });
+  await server.waitLines(texts.length);
+  assertEquals(server.got.datagrams, texts);
+  await socket.close();
+  assertEquals(await socket.send(bytes, ranges.slice(0, 2)), {
+    failed: 2,
+    error: "socket closed",
+  });
+  await server.close();
+  assertEquals(UdpBatchSocket.open("::1", server.port), undefined, "IPv4 only");
 });
 
 Deno.test("statsd: a Deno UDP socket that can't bind falls back to node:dgram", async () => {
@@ -235,9 +270,10 @@ Deno.test("statsd: a Deno UDP socket that can't bind falls back to node:dgram", 
   };
   try {
     const server = await statsdListener();
-    const sender = datagramSender("127.0.0.1", server.port, 4);
+    const sender = datagramSender("127.0.0.1", server.port, 4, "deno");
     assertEquals(sender.kind, "node");
-    await sender.send(new TextEncoder().encode("k6.fallback:1|c"));
+    const bytes = new TextEncoder().encode("k6.fallback:1|c");
+    assertEquals(await sender.sendAll(bytes, [[0, bytes.length, 1]]), { failed: 0 });
     await sender.close();
     await server.waitLines(1);
     await server.close();
