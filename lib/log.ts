@@ -67,6 +67,19 @@ export class Logger {
     this.#redact.splice(0, this.#redact.length, ...values);
   }
 
+  /** Hides one more value from now on (a secret read during the run), here and in children. */
+  addRedaction(value: string): void {
+    if (value === "" || this.#redact.includes(value)) return;
+    // Longest first, so a secret that contains another is hidden whole.
+    const at = this.#redact.findIndex((v) => v.length < value.length);
+    this.#redact.splice(at < 0 ? this.#redact.length : at, 0, value);
+  }
+
+  /** `text` with the hidden values replaced (for text another thread logs). */
+  hide(text: string): string {
+    return this.#redact.length > 0 ? redact(text, this.#redact) : text;
+  }
+
   /** A logger that adds `fields` to every line. */
   with(fields: Record<string, unknown>): Logger {
     const child = new Logger(

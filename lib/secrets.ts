@@ -3,12 +3,14 @@
  *
  * - `file=<path>` (or `file=filename=<path>`): `key=value` lines.
  * - `mock=key=value,...`: the values given.
+ * - `url=urlTemplate=https://.../{key},...`: an HTTP request per `get` (`secrets_url.ts`).
  *
  * Each may add `name=<name>` (default: its type) and `default`; with one source, it is the
  * default. Scripts read values with `await secrets.get(key)` (the default source) or
  * `secrets.source(name).get(key)`. Every configured secret value is replaced by
  * `***SECRET_REDACTED***` in log lines (k6 replaces the values scripts have read; spate
- * replaces them all, so a value can't leak before it is read).
+ * replaces them all, so a value can't leak before it is read). A `url` source's values are
+ * known once read: from then on, the VU host that read one hides it.
  *
  * @example
  * ```ts
@@ -18,9 +20,13 @@
  * @module
  */
 import { errorMessage, SpateError } from "./errors.ts";
+import { parseUrlSource, type UrlSecretConfig, UrlSecretSource } from "./secrets_url.ts";
 
-/** Source name → key → value ("default" names the default source too). */
-export type SecretSources = Record<string, Record<string, string>>;
+/** One source: its values, or how to ask a URL for them. Plain data (it goes to the hosts). */
+export type SecretSource = { values: Record<string, string> } | { url: UrlSecretConfig };
+
+/** Source name → source ("default" names the default source too). */
+export type SecretSources = Record<string, SecretSource>;
 
 /** What log lines carry instead of a secret. */
 export const REDACTED = "***SECRET_REDACTED***";
@@ -41,8 +47,15 @@ function splitConfig(config: string): string[] {
   return out;
 }
 
-/** Parses the `--secret-source` values; `cwd` resolves relative file paths. */
-export function loadSecretSources(lines: readonly string[], cwd: string): SecretSources {
+/**
+ * Parses the `--secret-source` values; `cwd` resolves relative file paths, `env` has the
+ * `K6_SECRET_SOURCE_URL_*` variables.
+ */
+export function loadSecretSources(
+  lines: readonly string[],
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): SecretSources {
   const sources: SecretSources = {};
   let hasDefault = false;
   for (const line of lines) {
@@ -63,9 +76,10 @@ export function loadSecretSources(lines: readonly string[], cwd: string): Secret
       else rest.push(part);
     }
     name ||= type;
-    let values: Record<string, string>;
+    let source: SecretSource;
     if (type === "mock") {
-      values = {};
+      const values: Record<string, string> = {};
+      source = { values };
       for (const kv of rest) {
         const at = kv.indexOf("=");
         if (at < 0) {
@@ -74,11 +88,14 @@ export function loadSecretSources(lines: readonly string[], cwd: string): Secret
         values[kv.slice(0, at)] = kv.slice(at + 1);
       }
     } else if (type === "file") {
-      values = readSecretFile(rest, cwd);
+      source = { values: readSecretFile(rest, cwd) };
+    } else if (type === "url") {
+      source = { url: parseUrlSource(rest, env, cwd) };
     } else {
       throw new SpateError(
         "invalid-config",
-        `no secret source for type "${type}" for configuration "${line}" (spate has file and mock)`,
+        `no secret source for type "${type}" for configuration "${line}" ` +
+          `(spate has file, mock and url)`,
       );
     }
     if (name in sources) {
@@ -87,7 +104,7 @@ export function loadSecretSources(lines: readonly string[], cwd: string): Secret
         `secret source for name "${name}" already registered before configuration "${line}"`,
       );
     }
-    sources[name] = values;
+    sources[name] = source;
     if (isDefault) {
       if (hasDefault) {
         throw new SpateError(
@@ -96,7 +113,7 @@ export function loadSecretSources(lines: readonly string[], cwd: string): Secret
         );
       }
       hasDefault = true;
-      sources.default = values;
+      sources.default = source;
     }
   }
   const names = Object.keys(sources);
@@ -140,8 +157,10 @@ function readSecretFile(config: string[], cwd: string): Record<string, string> {
 /** Every secret value, longest first (for redaction). */
 export function secretValues(sources: SecretSources): string[] {
   const all = new Set<string>();
-  for (const values of Object.values(sources)) {
-    for (const v of Object.values(values)) if (v !== "") all.add(v);
+  for (const source of Object.values(sources)) {
+    if ("values" in source) {
+      for (const v of Object.values(source.values)) if (v !== "") all.add(v);
+    }
   }
   return [...all].sort((a, b) => b.length - a.length);
 }
@@ -153,11 +172,20 @@ export function redact(text: string, values: readonly string[]): string {
   return out;
 }
 
-/** The `k6/secrets` module over `sources`. */
-export function createSecretsModule(sources: SecretSources): Record<string, unknown> {
+/** The `url` sources' clients of this isolate (a VU host): one rate limit per source. */
+const urlClients = new Map<UrlSecretConfig, UrlSecretSource>();
+
+/**
+ * The `k6/secrets` module over `sources`; `onRead` hears every value a `url` source returns
+ * (the host hides it in its log lines from then on).
+ */
+export function createSecretsModule(
+  sources: SecretSources,
+  onRead?: (value: string) => void,
+): Record<string, unknown> {
   const getter = (name: string) => (key: unknown): Promise<string> => {
-    const values = sources[name];
-    if (!values) {
+    const source = sources[name];
+    if (!source) {
       return Promise.reject(
         new Error(
           name === "default"
@@ -167,8 +195,16 @@ export function createSecretsModule(sources: SecretSources): Record<string, unkn
       );
     }
     const k = String(key);
-    return Object.hasOwn(values, k)
-      ? Promise.resolve(values[k])
+    if ("url" in source) {
+      let client = urlClients.get(source.url);
+      if (!client) urlClients.set(source.url, client = new UrlSecretSource(source.url));
+      return client.get(k).then((value) => {
+        onRead?.(value);
+        return value;
+      });
+    }
+    return Object.hasOwn(source.values, k)
+      ? Promise.resolve(source.values[k])
       : Promise.reject(new Error("no value"));
   };
   return {

@@ -175,7 +175,7 @@ export class TestRun {
     const flags = this.#flags;
     const env = this.#env.env;
     // Secret sources first: their values are hidden from every log line from here on.
-    this.#secrets = loadSecretSources(flags.secretSource ?? [], this.#env.cwd);
+    this.#secrets = loadSecretSources(flags.secretSource ?? [], this.#env.cwd, env);
     this.#logger.redactValues(secretValues(this.#secrets));
     // 1. Load the script (or the archive) and the config file.
     const file = loadConfigFile({ flagPath: flags.config, env });

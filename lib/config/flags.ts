@@ -62,7 +62,8 @@ export const globalFlags: readonly FlagDef[] = [
   {
     long: "secret-source",
     kind: "array",
-    help: "a secret source for k6/secrets: file=<path> or mock=<key>=<value>,... (name=, default)",
+    help:
+      "a secret source for k6/secrets: file=<path>, mock=<key>=<value>,... or url=urlTemplate=<url with {key}>,... (name=, default)",
   },
 ];
 

@@ -579,7 +579,9 @@ export class VU implements VUState {
         return ns(api.createWebSocketsModule(this, this.loop, () => this.#vuJar()));
       }
       case "k6/secrets":
-        return ns(createSecretsModule(this.#host.config.secrets ?? {}));
+        return ns(
+          createSecretsModule(this.#host.config.secrets ?? {}, (v) => this.logger.addRedaction(v)),
+        );
       case "k6/experimental/streams":
         // k6 implements the WHATWG Streams standard; Deno's own classes are that standard.
         return ns({
@@ -679,7 +681,7 @@ export class VU implements VUState {
     const host = this.#host;
     const line = (level: "debug" | "info" | "warning" | "error") => (...args: unknown[]) => {
       if (host.config.consoleToRunner) {
-        if (log.enabled(level)) host.consoleLine(level, formatConsoleArgs(args));
+        if (log.enabled(level)) host.consoleLine(level, log.hide(formatConsoleArgs(args)));
       } else log.log(level, formatConsoleArgs(args), { source: "console" });
     };
     return {
