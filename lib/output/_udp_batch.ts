@@ -19,6 +19,7 @@
  * uses Deno's socket.
  * @module
  */
+import { libcLoader } from "./_libc.ts";
 
 /** Datagrams per `sendmmsg` call (the kernel's UIO_MAXIOV). */
 export const BATCH = 1024;
@@ -32,7 +33,6 @@ const MSG_DONTWAIT = 0x40;
 const MMSGHDR = 64;
 const IOVEC = 16;
 const SOCKADDR_IN = 16;
-
 const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -47,20 +47,7 @@ const symbols = {
 
 type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
 
-let libc: Libc | null | undefined;
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (Deno.build.os !== "linux" || !["x86_64", "aarch64"].includes(Deno.build.arch)) return libc;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
-    libc = Deno.dlopen("libc.so.6", symbols).symbols;
-  } catch {
-    // musl, or no dlopen: the caller uses Deno's socket.
-  }
-  return libc;
-}
+const loadLibc = libcLoader(symbols);
 
 function address(p: Deno.PointerValue): bigint {
   return p === null ? 0n : BigInt(Deno.UnsafePointer.value(p));

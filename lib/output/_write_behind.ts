@@ -23,6 +23,7 @@
  * and files are written as before.
  * @module
  */
+import { libcLoader } from "./_libc.ts";
 
 /** Bytes written between two calls. */
 export const STEP = 8 << 20;
@@ -43,21 +44,7 @@ const symbols = {
 
 type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
 
-let libc: Libc | null | undefined;
-
-/** glibc's functions, or `null` where they cannot be had (checked once). */
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (Deno.build.os !== "linux") return libc;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
-    libc = Deno.dlopen("libc.so.6", symbols).symbols;
-  } catch {
-    // musl, or a sandbox without dlopen: files are written as before.
-  }
-  return libc;
-}
+const loadLibc = libcLoader(symbols);
 
 /** See the module documentation. */
 export class WriteBehind {
