@@ -33,6 +33,7 @@ const MSG_DONTWAIT = 0x40;
 const MMSGHDR = 64;
 const IOVEC = 16;
 const SOCKADDR_IN = 16;
+
 const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
