@@ -6,10 +6,12 @@
  * (an async op and a promise each), 2.8–2.9 µs with `sendmmsg` in batches of up to
  * {@link BATCH}, which is about what the kernel's own work costs (python3's `sendto`: 3.2 µs).
  *
- * How: one unconnected, non-blocking IPv4 socket of our own. A batch describes each datagram
+ * How: one unconnected, blocking IPv4 socket of our own. A batch describes each datagram
  * as an `iovec` into the caller's buffer (no copy) and names the destination in every
  * `mmsghdr`, as an unconnected `sendto` does, so a missing listener stays silent as with the
- * other senders. The call runs on a thread of its own (`nonblocking`); the buffers it reads
+ * other senders. The call runs on a thread of its own (`nonblocking`), where it may block: when
+ * the socket's send buffer is full (a NIC slower than the flush, not loopback, which frees each
+ * datagram at once), it waits for room instead of failing with EAGAIN. The buffers it reads
  * are fields or the caller's awaited argument, so they stay alive (and unmoved: they are
  * off-heap ArrayBuffers) until it returns. A datagram the kernel refuses is retried once with
  * a plain `sendto` on this thread, which gives its error text (errno is per thread).
@@ -26,7 +28,6 @@ export const BATCH = 1024;
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 /** `struct mmsghdr`: a 56-byte msghdr and the kernel's 4-byte msg_len, padded to 64. */
@@ -119,7 +120,7 @@ export class UdpBatchSocket {
     if (!ip || ip.some((n) => n > 255)) return undefined;
     const lib = loadLibc();
     if (!lib) return undefined;
-    const fd = lib.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const fd = lib.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     return fd < 0
       ? undefined
       : new UdpBatchSocket(lib, fd, ip, port, Math.min(Math.max(1, batch), BATCH));
@@ -153,7 +154,7 @@ export class UdpBatchSocket {
       let done = 0;
       while (done < n) {
         const at = Deno.UnsafePointer.offset(this.#msgsPtr, done * MMSGHDR);
-        const sent = await this.#libc.sendmmsg(this.#fd, at, n - done, MSG_DONTWAIT);
+        const sent = await this.#libc.sendmmsg(this.#fd, at, n - done, 0);
         if (sent > 0) {
           done += sent;
           continue;
@@ -171,7 +172,10 @@ export class UdpBatchSocket {
     return result;
   }
 
-  /** One datagram by `sendto`; its error text, or `undefined` when it went out. */
+  /**
+   * One datagram by `sendto`, never waiting (this runs on the event loop); its error text, or
+   * `undefined` when it went out.
+   */
   #sendOne(bytes: Uint8Array, start: number, end: number): string | undefined {
     const lib = this.#libc;
     const ptr = Deno.UnsafePointer.of(bytes.subarray(start, end));
