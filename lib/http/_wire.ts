@@ -10,6 +10,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { classifyError, HttpError } from "./_errors.ts";
+import type { H2Socket } from "./_h2.ts";
 
 /** A connected, ready-to-use socket. */
 export interface Wire {
@@ -215,7 +216,10 @@ export interface TlsDialOptions {
   caCerts?: readonly string[];
 }
 
-/** Opens TCP then TLS (ALPN http/1.1 only), measuring each step. */
+/**
+ * Opens TCP then TLS, measuring each step. ALPN offers `h2` and `http/1.1`, as Go's transport
+ * does; when the server picks `h2`, the socket comes back untouched for an HTTP/2 session.
+ */
 export function dialTls(
   ip: string,
   port: number,
@@ -223,7 +227,7 @@ export function dialTls(
   opts: TlsDialOptions,
   cancel: DialCancel,
   times: DialTimes,
-): Promise<Wire> {
+): Promise<Wire | H2Socket> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let t1 = 0;
@@ -251,7 +255,7 @@ export function dialTls(
         socket: tcp,
         servername,
         rejectUnauthorized: !opts.insecureSkipVerify,
-        ALPNProtocols: ["http/1.1"],
+        ALPNProtocols: ["h2", "http/1.1"],
         ...(opts.caCerts ? { ca: [...opts.caCerts] } : {}),
       });
       sock = s;
@@ -265,7 +269,17 @@ export function dialTls(
         // Errors of the TCP layer now surface on the TLS socket; keep Node from throwing.
         tcp.on("error", () => {});
         times.tlsHandshaking = performance.now() - t1;
-        resolve(new TlsWire(s, tcp, ip, port));
+        if (s.alpnProtocol === "h2") {
+          resolve({
+            h2: true,
+            socket: s,
+            tcp,
+            remoteIP: s.remoteAddress ?? ip,
+            remotePort: s.remotePort ?? port,
+            tlsVersion: tlsVersionNames[s.getProtocol() ?? ""] ?? "",
+            tlsCipherSuite: s.getCipher()?.standardName ?? "",
+          });
+        } else resolve(new TlsWire(s, tcp, ip, port));
       });
     });
   });

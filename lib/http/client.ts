@@ -22,10 +22,11 @@
  */
 import net from "node:net";
 import dns from "node:dns/promises";
-import zlib from "node:zlib";
 import type { HttpConfig } from "../config/types.ts";
 import { InterruptedError } from "../vu/state.ts";
 import { classifyError, ErrorCode, HttpError } from "./_errors.ts";
+import { BodySink, decode } from "./_body.ts";
+import { type H2Request, H2Session, type H2Socket } from "./_h2.ts";
 import { type DialCancel, dialTcp, type DialTimes, dialTls, type Wire } from "./_wire.ts";
 
 export { ErrorCode } from "./_errors.ts";
@@ -123,7 +124,8 @@ const CANCEL_ABORT = 2;
 
 /** Per-round-trip cancellation state: the abort listener and the timer target. */
 class RoundTrip implements DialCancel {
-  wire: Wire | null = null;
+  /** The connection (HTTP/1.1) or stream (HTTP/2) to close on timeout or interrupt. */
+  wire: { close(): void } | null = null;
   cancelled = 0;
   cancelDial: (() => void) | null = null;
   dialing = false;
@@ -175,6 +177,14 @@ interface HostPattern {
 export class HttpTransport {
   readonly #opts: TransportOptions;
   readonly #idle = new Map<string, Wire[]>();
+  /** One HTTP/2 session per origin (pool key), shared by this VU's requests to it. */
+  readonly #h2 = new Map<string, H2Session>();
+  /**
+   * HTTPS dials in progress per origin: requests that start meanwhile wait for the first
+   * dial, and share its session when the server chose HTTP/2 (one connection, as Go's
+   * transport makes for `http.batch`), else dial their own.
+   */
+  readonly #dialing = new Map<string, Promise<H2Session | undefined>>();
   readonly #hosts: HostPattern[] = [];
   readonly #blocked: HostPattern[] = [];
   readonly #blacklist: net.BlockList | null = null;
@@ -267,6 +277,9 @@ export class HttpTransport {
   closeIdle(): void {
     for (const list of this.#idle.values()) for (const w of list) w.close();
     this.#idle.clear();
+    // Streams still open on a session finish first.
+    for (const session of this.#h2.values()) session.close();
+    this.#h2.clear();
   }
 
   /** Closes everything; the transport stays usable (new connections are opened on demand). */
@@ -364,7 +377,7 @@ export class HttpTransport {
     return ip;
   }
 
-  async #dial(target: Target, rt: RoundTrip, times: DialTimes): Promise<Wire> {
+  async #dial(target: Target, rt: RoundTrip, times: DialTimes): Promise<Wire | H2Socket> {
     rt.dialing = true;
     const ip = await this.#resolveChecked(target);
     if (rt.cancelled) throw new HttpError(ErrorCode.Generic, "cancelled");
@@ -393,8 +406,33 @@ export class HttpTransport {
     res: RawResult,
     t0: number,
   ): Promise<void> {
-    const head = encodeRequest(req, target, this.#opts.noConnectionReuse === true);
+    let head: Uint8Array | undefined;
     for (let attempt = 0;; attempt++) {
+      // An HTTP/2 session to this origin carries the request as one more stream.
+      const session = attempt === 0 ? this.#h2.get(target.poolKey) : undefined;
+      if (session !== undefined) {
+        if (session.alive) {
+          try {
+            await this.#h2RoundTrip(session, req, target, rt, res, t0, true);
+            return;
+          } catch (err) {
+            // A session the server closed (GOAWAY, connection error) before this stream got
+            // an answer: once more on a new connection, as for HTTP/1.1.
+            if (rt.cancelled !== 0 || res.status !== 0 || session.alive) throw err;
+          }
+        }
+        this.#h2.delete(target.poolKey);
+        session.close();
+        if (attempt === 0 && res.reused) continue;
+      }
+      const pending = attempt === 0 && target.https ? this.#dialing.get(target.poolKey) : undefined;
+      if (pending !== undefined) {
+        const shared = await pending;
+        if (shared?.alive) {
+          await this.#h2RoundTrip(shared, req, target, rt, res, t0, true);
+          return;
+        }
+      }
       // Get a connection: from the pool, or dialled (then blocked includes DNS+TCP+TLS).
       let wire: Wire | undefined;
       const idle = this.#idle.get(target.poolKey);
@@ -412,9 +450,38 @@ export class HttpTransport {
       res.tlsHandshaking = 0;
       if (wire === undefined) {
         const times: DialTimes = { connecting: 0, tlsHandshaking: 0 };
-        wire = await this.#dial(target, rt, times);
+        const share = target.https && !this.#opts.noConnectionReuse &&
+          !this.#dialing.has(target.poolKey);
+        let announce: ((s: H2Session | undefined) => void) | undefined;
+        if (share) {
+          const key = target.poolKey;
+          this.#dialing.set(key, new Promise((resolve) => announce = resolve));
+        }
+        let dialed: Wire | H2Socket;
+        let fresh: H2Session | undefined;
+        try {
+          dialed = await this.#dial(target, rt, times);
+          if ("h2" in dialed) fresh = new H2Session(dialed, `https://${target.hostHeader}`);
+        } finally {
+          if (announce) {
+            this.#dialing.delete(target.poolKey);
+            announce(fresh);
+          }
+        }
         res.connecting = times.connecting;
         res.tlsHandshaking = times.tlsHandshaking;
+        if (fresh !== undefined) {
+          // Concurrent first requests that did not wait may each dial: the first is kept.
+          const keep = !this.#opts.noConnectionReuse && !this.#h2.get(target.poolKey)?.alive;
+          if (keep) this.#h2.set(target.poolKey, fresh);
+          try {
+            await this.#h2RoundTrip(fresh, req, target, rt, res, t0, false);
+          } finally {
+            if (!keep) fresh.close();
+          }
+          return;
+        }
+        wire = dialed as Wire;
       }
       rt.wire = wire;
       if (rt.cancelled) {
@@ -432,6 +499,7 @@ export class HttpTransport {
       res.blocked = tConn - t0;
 
       const reader = new ResponseReader(wire);
+      head ??= encodeRequest(req, target, this.#opts.noConnectionReuse === true);
       try {
         try {
           await wire.write(head);
@@ -466,6 +534,48 @@ export class HttpTransport {
         throw err instanceof HttpError ? err : classifyError(err, "read", target.host, "");
       }
     }
+  }
+
+  /** One request as a stream of `session`; fills `res` like the HTTP/1.1 path. */
+  async #h2RoundTrip(
+    session: H2Session,
+    req: PreparedRequest,
+    target: Target,
+    rt: RoundTrip,
+    res: RawResult,
+    t0: number,
+    reused: boolean,
+  ): Promise<void> {
+    res.reused = reused;
+    if (reused) {
+      res.connecting = 0;
+      res.tlsHandshaking = 0;
+    }
+    res.remoteIP = session.remoteIP;
+    res.remotePort = session.remotePort;
+    res.tlsVersion = session.tlsVersion;
+    res.tlsCipherSuite = session.tlsCipherSuite;
+    if (rt.cancelled) throw new HttpError(ErrorCode.Generic, "cancelled");
+    res.blocked = performance.now() - t0;
+    let authority = target.hostHeader;
+    const h = req.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i].length === 4 && h[i].toLowerCase() === "host") authority = h[i + 1];
+    }
+    const stream: H2Request = {
+      method: req.method,
+      authority,
+      path: target.path,
+      headers: h,
+      auth: target.auth,
+      body: req.body,
+      discardBody: req.discardBody,
+      zeroLength: needsZeroLength(req.method),
+    };
+    await session.request(stream, res, (cancel) => {
+      rt.wire = cancel;
+    });
+    rt.wire = null;
   }
 
   #release(key: string, wire: Wire): void {
@@ -770,46 +880,6 @@ class ResponseReader {
   }
 }
 
-/** Collects body bytes: one preallocated array when the length is known, else parts. */
-class BodySink {
-  readonly discard: boolean;
-  fixed: Uint8Array | null = null;
-  fixedLen = 0;
-  parts: Uint8Array[] = [];
-  total = 0;
-
-  constructor(discard: boolean) {
-    this.discard = discard;
-  }
-
-  preallocate(n: number): void {
-    this.fixed = new Uint8Array(n);
-  }
-
-  add(buf: Uint8Array, start: number, n: number): void {
-    this.total += n;
-    if (this.discard) return;
-    if (this.fixed !== null) {
-      this.fixed.set(buf.subarray(start, start + n), this.fixedLen);
-      this.fixedLen += n;
-    } else {
-      this.parts.push(buf.slice(start, start + n));
-    }
-  }
-
-  bytes(): Uint8Array {
-    if (this.fixed !== null) return this.fixed;
-    if (this.parts.length === 1) return this.parts[0];
-    const out = new Uint8Array(this.total);
-    let off = 0;
-    for (const p of this.parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  }
-}
-
 function latin1(buf: Uint8Array, start: number, end: number): string {
   let s = "";
   for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
@@ -847,34 +917,4 @@ function parseStatusLine(head: string, res: RawResult): number {
   res.statusText = codeEnd < eol ? head.slice(codeEnd + 1, eol) : "";
   res.headers = [];
   return status;
-}
-
-/** Undoes Content-Encoding (k6 decompresses gzip, deflate, br, zstd); failure is 1701. */
-function decode(body: Uint8Array, encoding: string): Uint8Array {
-  if (encoding === "" || encoding === "identity" || body.length === 0) return body;
-  const codings = encoding.split(",");
-  let out: Uint8Array = body;
-  try {
-    for (let i = codings.length - 1; i >= 0; i--) {
-      const c = codings[i].trim();
-      if (c === "gzip" || c === "x-gzip") out = zlib.gunzipSync(out);
-      else if (c === "deflate") {
-        // "deflate" is zlib-wrapped per RFC 9110, but some servers send raw deflate.
-        try {
-          out = zlib.inflateSync(out);
-        } catch {
-          out = zlib.inflateRawSync(out);
-        }
-      } else if (c === "br") out = zlib.brotliDecompressSync(out);
-      else if (c === "zstd") out = zlib.zstdDecompressSync(out);
-      else if (c === "identity" || c === "") continue;
-      // Unknown codings are skipped, like k6 does.
-    }
-  } catch (err) {
-    throw new HttpError(
-      ErrorCode.Decompression,
-      `error decompressing response body (${encoding}): ${(err as Error).message}`,
-    );
-  }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

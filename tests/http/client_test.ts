@@ -238,7 +238,7 @@ Deno.test("client: a pooled connection closed by the server is retried on a new 
   }
 });
 
-Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped; ALPN http/1.1 on an h2 server", async () => {
+Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped; HTTP/2 by ALPN", async () => {
   const { cert, key } = await selfSignedCert();
   const server = await startDemoServer({ cert, key });
   const strict = new HttpTransport({});
@@ -250,12 +250,18 @@ Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped
     assertEquals([bad.status, bad.errorCode, bad.error], [0, 1310, "x509: unknown authority"]);
     for (const t of [trusted, insecure]) {
       const r = await t.executeRequest(get(url));
-      assertEquals([r.status, r.proto, r.tlsVersion], [200, "HTTP/1.1", "tls1.3"]);
+      assertEquals([r.status, r.statusText, r.proto, r.tlsVersion], [
+        200,
+        "OK",
+        "HTTP/2.0",
+        "tls1.3",
+      ]);
       assert(r.tlsHandshaking > 0 && r.connecting > 0);
       assert(r.tlsCipherSuite.startsWith("TLS_"));
       assert(r.bytesReceived > r.body!.length + 500, "handshake bytes count for the first request");
       const again = await t.executeRequest(get(url));
       assertEquals([again.reused, again.tlsHandshaking, again.connecting], [true, 0, 0]);
+      assertEquals([again.status, again.proto], [200, "HTTP/2.0"]);
     }
     const mismatch = await trusted.executeRequest(get(`https://127.0.0.2:${server.port}/`)).catch(
       () => null,
@@ -330,5 +336,106 @@ Deno.test("client: hostnames are resolved before the dial (localhost)", async ()
   } finally {
     t.close();
     await server.close();
+  }
+});
+
+Deno.test("client: HTTP/2 streams: one session per origin, bodies, headers, timings, timeouts", async () => {
+  const { cert, key } = await selfSignedCert();
+  const server = await startDemoServer({ cert, key });
+  const t = new HttpTransport({ caCerts: [cert] });
+  const base = `https://localhost:${server.port}`;
+  try {
+    // Ten at once on a new transport (http.batch): one dial, the others wait and share it.
+    const batch = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => t.executeRequest(get(`${base}/get?i=${i}`))),
+    );
+    assertEquals(batch.map((r) => [r.status, r.proto]), Array(10).fill([200, "HTTP/2.0"]));
+    assertEquals(batch.filter((r) => r.tlsHandshaking > 0).length, 1, "one TLS handshake");
+    assertEquals(batch.map((r) => JSON.parse(text.decode(r.body!)).args.i), [
+      ..."0123456789",
+    ]);
+    for (const r of batch) assertTimings(r);
+    // The handshake's bytes go to the request that dialled.
+    const first = batch.find((r) => !r.reused)!;
+    const other = batch.find((r) => r.reused)!;
+    assert(first.bytesReceived > other.bytesReceived + 500, `${first.bytesReceived}`);
+
+    const post = await t.executeRequest(get(`${base}/post`, {
+      method: "POST",
+      headers: ["Content-Type", "text/plain", "X-Two", "a", "X-Two", "b", "Connection", "close"],
+      body: new TextEncoder().encode("hello h2"),
+    }));
+    const echo = JSON.parse(text.decode(post.body!));
+    assertEquals([post.status, post.reused, echo.data], [200, true, "hello h2"]);
+    assertEquals(echo.headers["Content-Type"], "text/plain");
+    assertEquals(echo.headers["X-Two"], "a, b");
+    assertEquals(echo.headers["Content-Length"], "8");
+    assert(post.bytesSent > 8 && post.sending >= 0 && post.waiting > 0);
+
+    // Basic auth from the URL, and a gzip body decoded as for HTTP/1.1.
+    const auth = await t.executeRequest(get(`https://u:p@localhost:${server.port}/basic-auth/u/p`));
+    assertEquals(auth.status, 200);
+    const gz = await t.executeRequest(get(`${base}/gzip`));
+    assertEquals([JSON.parse(text.decode(gz.body!)).gzipped, header(gz, "content-encoding")], [
+      true,
+      "gzip",
+    ]);
+    const missing = await t.executeRequest(get(`${base}/status/404`));
+    assertEquals([missing.status, missing.statusText], [404, "Not Found"]);
+
+    // A timeout cancels its stream only: the session goes on.
+    const slow = await t.executeRequest(get(`${base}/delay/3`, { timeout: 200 }));
+    assertEquals([slow.status, slow.errorCode, slow.error], [0, 1050, "request timeout"]);
+    const after = await t.executeRequest(get(`${base}/get`));
+    assertEquals([after.status, after.reused], [200, true]);
+
+    // closeIdle (noVUConnectionReuse) closes the session: the next request dials again.
+    t.closeIdle();
+    const fresh = await t.executeRequest(get(`${base}/get`));
+    assertEquals([fresh.status, fresh.reused, fresh.tlsHandshaking > 0], [200, false, true]);
+  } finally {
+    t.close();
+    await server.close();
+  }
+});
+
+Deno.test("client: HTTP/2 resets and GOAWAY get k6's error codes; GOAWAY before an answer retries", async () => {
+  const http2 = await import("node:http2");
+  const { cert, key } = await selfSignedCert();
+  let goaways = 0;
+  const server = http2.createSecureServer({ cert, key }, (req, res) => {
+    if (req.url === "/calm") {
+      req.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      return;
+    }
+    if (req.url === "/goaway" && goaways++ === 0) {
+      // Refuse this stream and every later one on this connection: the client retries once.
+      req.stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
+      req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    res.end("ok " + req.url);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const t = new HttpTransport({ caCerts: [cert] });
+  try {
+    const ok = await t.executeRequest(get(`https://localhost:${port}/x`));
+    assertEquals([ok.status, ok.proto, text.decode(ok.body!)], [200, "HTTP/2.0", "ok /x"]);
+    const calm = await t.executeRequest(get(`https://localhost:${port}/calm`));
+    assertEquals([calm.status, calm.errorCode, calm.error], [
+      0,
+      1642,
+      "http2: stream error with http2 ErrCode ENHANCE_YOUR_CALM",
+    ]);
+    const retried = await t.executeRequest(get(`https://localhost:${port}/goaway`));
+    assertEquals([retried.status, retried.reused, text.decode(retried.body!)], [
+      200,
+      false,
+      "ok /goaway",
+    ]);
+  } finally {
+    t.close();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
