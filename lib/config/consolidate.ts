@@ -830,6 +830,8 @@ export function consolidate(input: ConsolidateInput): ConsolidateResult {
     httpDebug: normaliseHttpDebug(o.httpDebug),
     rps: o.rps ?? d.rps,
     timeout: d.timeout,
+    // k6 reads Go's switch for HTTP/2 itself: any GODEBUG entry `http2client=0`.
+    http1Only: (input.env.GODEBUG ?? "").split(",").some((v) => v.trim() === "http2client=0"),
   };
 
   const logFormat = cli.logFormat ?? rt.logFormat;

@@ -29,6 +29,7 @@ export const defaultHttpConfig: HttpConfig = Object.freeze({
   blockHostnames: Object.freeze([]),
   blacklistIPs: Object.freeze([]),
   httpDebug: "",
+  http1Only: false,
   rps: 0,
   timeout: 60_000,
 });

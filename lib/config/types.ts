@@ -167,4 +167,6 @@ export interface HttpConfig {
   readonly rps: number;
   /** Per-request timeout default, ms. */
   readonly timeout: number;
+  /** HTTPS offers only HTTP/1.1 (`GODEBUG=http2client=0`, k6's switch). */
+  readonly http1Only: boolean;
 }

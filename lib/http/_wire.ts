@@ -214,6 +214,8 @@ export interface TlsDialOptions {
   insecureSkipVerify: boolean;
   /** Extra PEM roots; when given they replace the default roots (node:tls semantics). */
   caCerts?: readonly string[];
+  /** Offer `h2` by ALPN (k6's default), besides `http/1.1`. */
+  h2?: boolean;
 }
 
 /**
@@ -255,7 +257,7 @@ export function dialTls(
         socket: tcp,
         servername,
         rejectUnauthorized: !opts.insecureSkipVerify,
-        ALPNProtocols: ["h2", "http/1.1"],
+        ALPNProtocols: opts.h2 === false ? ["http/1.1"] : ["h2", "http/1.1"],
         ...(opts.caCerts ? { ca: [...opts.caCerts] } : {}),
       });
       sock = s;

@@ -102,6 +102,8 @@ export interface TransportOptions {
   noConnectionReuse?: boolean;
   /** PEM roots that replace the default trust store (tests, private CAs). */
   caCerts?: readonly string[];
+  /** Offer only HTTP/1.1 to HTTPS servers (`GODEBUG=http2client=0`). */
+  http1Only?: boolean;
 }
 
 /** The transport settings of a run's {@link HttpConfig}. */
@@ -112,6 +114,7 @@ export function transportOptionsFromConfig(http: HttpConfig): TransportOptions {
     blacklistIPs: http.blacklistIPs,
     insecureSkipTLSVerify: http.insecureSkipTLSVerify,
     noConnectionReuse: http.noConnectionReuse,
+    http1Only: http.http1Only,
   };
 }
 
@@ -390,6 +393,7 @@ export class HttpTransport {
           servername: target.host,
           insecureSkipVerify: this.#opts.insecureSkipTLSVerify === true,
           caCerts: this.#opts.caCerts,
+          h2: this.#opts.http1Only !== true,
         },
         rt,
         times,

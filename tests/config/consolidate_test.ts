@@ -424,6 +424,7 @@ Deno.test("defaults, runtime options and the http block", () => {
     httpDebug: "",
     rps: 0,
     timeout: 60_000,
+    http1Only: false,
   });
   assertEquals(extras.dns, { ttl: "5m", select: "random", policy: "preferIPv4" });
   assertEquals(extras.includeSystemEnvVars, true);
@@ -437,6 +438,11 @@ Deno.test("defaults, runtime options and the http block", () => {
   assertEquals(tuned.noThresholds, true);
   assertEquals(tuned.http.httpDebug, "headers");
   assertEquals(tuned.http.hosts, { "test.k6.io": "1.2.3.4" });
+  assertEquals(tuned.http.http1Only, false);
+  // Go's switch, which k6 reads to turn HTTP/2 off: any GODEBUG entry http2client=0.
+  for (const [godebug, only] of [["gctrace=1,http2client=0", true], ["http2client=1", false]]) {
+    assertEquals(build({ env: { GODEBUG: godebug as string } }).config.http.http1Only, only);
+  }
   assertEquals([...tuned.systemTags], ["status", "vu"]);
   assertEquals(tuned.logFormat, "json");
   assertEquals(tuned.quiet, true);

@@ -263,6 +263,11 @@ Deno.test("client: HTTPS with a self-signed cert: 1310 unless trusted or skipped
       assertEquals([again.reused, again.tlsHandshaking, again.connecting], [true, 0, 0]);
       assertEquals([again.status, again.proto], [200, "HTTP/2.0"]);
     }
+    // GODEBUG=http2client=0 (k6's switch) offers HTTP/1.1 only.
+    const h1 = new HttpTransport({ caCerts: [cert], http1Only: true });
+    const r1 = await h1.executeRequest(get(url));
+    h1.close();
+    assertEquals([r1.status, r1.proto, r1.statusText], [200, "HTTP/1.1", "OK"]);
     const mismatch = await trusted.executeRequest(get(`https://127.0.0.2:${server.port}/`)).catch(
       () => null,
     );
