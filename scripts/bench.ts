@@ -11,7 +11,8 @@
  *   - time from launch to the first request reaching the target;
  *   - influxdb and timescaledb also at a fixed rate (--rate, default 10000 req/s) that their
  *     servers absorb while sharing the CPUs, each paired with a no-output run at that rate;
- *   - the same 50-connection load from `wrk` and `k6` when they are on PATH.
+ *   - the same 50-connection load from `wrk` and `k6` when they are on PATH;
+ *   - with nginx, HTTPS: spate over HTTP/2 and over HTTP/1.1, against h2load and wrk.
  * Prints one table with ratios against the no-output run and against the peers, and each spate
  * run's CPU split by thread (main, VU workers, others).
  *
@@ -157,13 +158,18 @@ function freePort(): number {
   return port;
 }
 
-/** Starts the load target; returns its base URL. */
-async function startTarget(): Promise<{ url: string; kind: string }> {
+/** Starts the load target; returns its base URL (and an HTTPS one, HTTP/2 by ALPN, with nginx). */
+async function startTarget(): Promise<{ url: string; kind: string; https?: string }> {
   const nginx = which("nginx");
   if (nginx) {
     const port = freePort();
+    const tlsPort = freePort();
     const dir = `${tmp}/nginx`;
     await Deno.mkdir(dir, { recursive: true });
+    const { selfSignedCert } = await import("../tests/http/_tls.ts");
+    const { cert, key } = await selfSignedCert();
+    await Deno.writeTextFile(`${dir}/cert.pem`, cert);
+    await Deno.writeTextFile(`${dir}/key.pem`, key);
     await Deno.writeTextFile(
       `${dir}/nginx.conf`,
       `worker_processes 1;
@@ -176,6 +182,12 @@ http {
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:${port};
+    location / { default_type text/plain; return 200 "hello from nginx\\n"; }
+  }
+  server {
+    listen 127.0.0.1:${tlsPort} ssl http2;
+    ssl_certificate ${dir}/cert.pem;
+    ssl_certificate_key ${dir}/key.pem;
     location / { default_type text/plain; return 200 "hello from nginx\\n"; }
   }
 }
@@ -193,7 +205,11 @@ http {
     for (let i = 0; i < 50; i++) {
       try {
         await (await fetch(`http://127.0.0.1:${port}/`)).text();
-        return { url: `http://127.0.0.1:${port}/`, kind: "nginx" };
+        return {
+          url: `http://127.0.0.1:${port}/`,
+          kind: "nginx",
+          https: `https://127.0.0.1:${tlsPort}/`,
+        };
       } catch {
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -623,6 +639,7 @@ try {
       note: `${ms.toFixed(0)} ms`,
     });
   }
+  if (want("https") && target.https) await httpsRuns(target.https);
   if (want("wrk") && which("wrk")) {
     const r = await timed(which("wrk")!, ["-t1", "-c50", `-d${durationSec}s`, target.url]);
     const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
@@ -660,6 +677,53 @@ try {
 } finally {
   for (const c of cleanups.reverse()) await c();
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
+}
+
+/**
+ * HTTPS against nginx's TLS server (HTTP/2 by ALPN): spate over HTTP/2 (k6's default) and over
+ * HTTP/1.1 (`GODEBUG=http2client=0`), each the median of `--repeat` runs, with the matching
+ * peers: h2load (Debian `nghttp2-client`) and wrk, 50 connections each.
+ */
+async function httpsRuns(url: string): Promise<void> {
+  const insecure = ["--insecure-skip-tls-verify"];
+  for (
+    const [name, env] of [
+      ["spate 50 VUs https, HTTP/2", {}],
+      ["spate 50 VUs https, HTTP/1.1 (GODEBUG=http2client=0)", { GODEBUG: "http2client=0" }],
+    ] as const
+  ) {
+    const runs: Row[] = [];
+    for (let i = 0; i < repeat; i++) {
+      runs.push(await measure(name, 50, loopScript, insecure, { TARGET: url, ...env }));
+    }
+    const ok = runs.filter((r) => r.requests > 0);
+    const mid = median(ok.map(cpuPerReq));
+    rows.push(ok.find((r) => cpuPerReq(r) === mid) ?? runs[runs.length - 1]);
+  }
+  const h2load = which("h2load");
+  if (h2load) {
+    const r = await timed(h2load, ["-c50", "-m1", "-t1", `-D${durationSec}`, url]);
+    const done = /requests: \d+ total, \d+ started, (\d+) done/.exec(r.stdout);
+    rows.push({
+      name: "h2load -c50 -m1 https, HTTP/2 (peer)",
+      requests: Number(done?.[1] ?? 0),
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      rssMB: r.rssMB,
+    });
+  }
+  const wrk = which("wrk");
+  if (wrk) {
+    const r = await timed(wrk, ["-t1", "-c50", `-d${durationSec}s`, url]);
+    const total = /(\d+) requests in/.exec(r.stdout);
+    rows.push({
+      name: "wrk -t1 -c50 https, HTTP/1.1 (peer)",
+      requests: Number(total?.[1] ?? 0),
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      rssMB: r.rssMB,
+    });
+  }
 }
 
 async function serviceRuns(): Promise<void> {
@@ -752,7 +816,7 @@ if (baseRuns.length) {
     note: `median of ${ok.length} runs`,
   });
 }
-const wrk = rows.find((r) => r.name.startsWith("wrk"));
+const wrk = rows.find((r) => r.name === "wrk -t1 -c50 (peer)");
 const k6 = rows.find((r) => r.name.startsWith("k6"));
 const perReqUs = (r: Row) => (r.cpuSec / r.requests) * 1e6;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
