@@ -30,6 +30,7 @@ import { SharedRpsLimiter } from "../http/rate_limiter.ts";
 import { InterruptedError, isThenable, type VUStage, type VUState } from "./state.ts";
 import { VUEventLoop, type VUTimers } from "./event_loop.ts";
 import { createCsvModule, createFsModule } from "../js/experimental_fs.ts";
+import * as x509Module from "../js/x509.ts";
 import { createSecretsModule, type SecretSources } from "../secrets.ts";
 import type { SourceMapper } from "../script/source_map.ts";
 import { absolutePath } from "../script/paths.ts";
@@ -560,6 +561,8 @@ export class VU implements VUState {
         return ns(encodingModule);
       case "k6/crypto":
         return ns(cryptoModule);
+      case "k6/crypto/x509":
+        return ns(x509Module);
       case "k6/timers":
         return ns({ ...this.loop.timers });
       case "k6/ws": {
