@@ -14,29 +14,33 @@ const SUBJECT = "/C=ZZ/ST=Kopuncezis Krais/L=Ashtinok/street=221B Baker Street/p
 const SAN = "subjectAltName=DNS:council.exumbran.zz,DNS:about.excouncil.zz," +
   "email:inquiries@excouncil.zz,IP:192.0.2.25,IP:2001:db8::1,URI:http://press.excouncil.zz";
 
+/** A self-signed certificate `<name>.pem` (key `<name>.key`) in `dir`; its PEM. */
+async function selfSigned(dir: string, name: string, keyArgs: string[], extra: string[] = []) {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    ...keyArgs,
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "1",
+    "-subj",
+    SUBJECT,
+    "-addext",
+    SAN,
+    ...extra,
+  );
+  return await Deno.readTextFile(`${dir}/${name}.pem`);
+}
+
 /** Self-signed certificates made by openssl for this test: key type → PEM. */
 async function certificates(dir: string): Promise<Record<string, string>> {
-  const make = async (name: string, keyArgs: string[], extra: string[] = []) => {
-    await openssl(
-      dir,
-      "req",
-      "-x509",
-      ...keyArgs,
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-subj",
-      SUBJECT,
-      "-addext",
-      SAN,
-      ...extra,
-    );
-    return await Deno.readTextFile(`${dir}/${name}.pem`);
-  };
+  const make = (name: string, keyArgs: string[], extra: string[] = []) =>
+    selfSigned(dir, name, keyArgs, extra);
   await openssl(dir, "dsaparam", "-out", "dsa.params", "1024");
   return {
     rsa: await make("rsa", ["-newkey", "rsa:2048", "-sha256"]),
@@ -161,26 +165,7 @@ export default function () {
 }`,
   });
   try {
-    await openssl(
-      t.dir,
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "k.pem",
-      "-out",
-      "cert.pem",
-      "-days",
-      "1",
-      "-subj",
-      SUBJECT,
-      "-addext",
-      SAN,
-    );
+    await selfSigned(t.dir, "cert", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     const r = await runCli(["run", "-q", t.path("s.js")], { cwd: t.dir });
     assertEquals(r.code, 0, r.stderr);
     for (const name of ["subject", "default export", "getSubject"]) {
