@@ -34,7 +34,8 @@ export interface UrlSecretConfig {
   readonly retryBackoffMs: number;
 }
 
-type Partial_ = { -readonly [K in keyof UrlSecretConfig]?: UrlSecretConfig[K] };
+/** One layer of the configuration (environment, file, inline): the fields it sets. */
+type Layer = { -readonly [K in keyof UrlSecretConfig]?: UrlSecretConfig[K] };
 
 const MAX_SECRET_BYTES = 24 * 1024;
 
@@ -56,7 +57,7 @@ function duration(value: string, field: string): number {
 }
 
 /** Applies one `key=value` of the inline form (or a file's field, as text). */
-function setOption(cfg: Partial_, key: string, value: string): void {
+function setOption(cfg: Layer, key: string, value: string): void {
   switch (key) {
     case "urlTemplate":
       cfg.urlTemplate = value;
@@ -98,8 +99,8 @@ const ENV: ReadonlyArray<[string, string]> = [
   ["REQUESTS_BURST", "requestsBurst"],
 ];
 
-function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial_ {
-  const cfg: Partial_ = {};
+function fromEnv(env: Readonly<Record<string, string | undefined>>): Layer {
+  const cfg: Layer = {};
   for (const [suffix, key] of ENV) {
     const value = env[`K6_SECRET_SOURCE_URL_${suffix}`];
     if (value) setOption(cfg, key, value);
@@ -113,7 +114,7 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Partial_ {
   return cfg;
 }
 
-function fromFile(path: string, cwd: string): Partial_ {
+function fromFile(path: string, cwd: string): Layer {
   let data: unknown;
   try {
     data = JSON.parse(Deno.readTextFileSync(path.startsWith("/") ? path : `${cwd}/${path}`));
@@ -128,7 +129,7 @@ function fromFile(path: string, cwd: string): Partial_ {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw configError(`failed to parse JSON config: "${path}" is not a JSON object`);
   }
-  const cfg: Partial_ = {};
+  const cfg: Layer = {};
   for (const [key, value] of Object.entries(data)) {
     if (key === "headers") {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -158,8 +159,8 @@ export function parseUrlSource(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): UrlSecretConfig {
-  let file: Partial_ = {};
-  const inline: Partial_ = {};
+  let file: Layer = {};
+  const inline: Layer = {};
   for (const part of parts) {
     const eq = part.indexOf("=");
     if (eq < 0) throw configError(`invalid config format "${part}", expected key=value`);
@@ -191,15 +192,10 @@ function validate(cfg: UrlSecretConfig): void {
   if (!cfg.urlTemplate.includes("{key}")) {
     throw configError("urlTemplate must contain {key} placeholder");
   }
-  let url: URL;
-  try {
-    url = new URL(cfg.urlTemplate.replaceAll("{key}", "test"));
-  } catch {
-    throw configError(
-      "urlTemplate must be an absolute URL with a scheme (e.g., https://...)",
-    );
+  // WHATWG URL parsing fails on a relative or scheme-less URL, as Go's check does.
+  if (!URL.canParse(cfg.urlTemplate.replaceAll("{key}", "test"))) {
+    throw configError("urlTemplate must be an absolute URL with a scheme (e.g., https://...)");
   }
-  if (!url.protocol) throw configError("urlTemplate must be an absolute URL with a scheme");
   if (cfg.timeoutMs <= 0) throw configError("timeout must be greater than 0");
   if (cfg.requestsPerMinuteLimit <= 0) {
     throw configError("requestsPerMinuteLimit must be greater than 0");

@@ -372,6 +372,28 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** The run with the median CPU per request of those that made requests (else the last run). */
+function medianRun(runs: Row[]): Row {
+  const ok = runs.filter((r) => r.requests > 0);
+  if (ok.length === 0) return runs[runs.length - 1];
+  const mid = median(ok.map(cpuPerReq));
+  return ok.find((r) => cpuPerReq(r) === mid) ?? ok[0];
+}
+
+/** A wrk run of 50 connections against `url`, as a peer row. */
+async function wrkRow(name: string, url: string): Promise<Row> {
+  const r = await timed(which("wrk")!, ["-t1", "-c50", `-d${durationSec}s`, url]);
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  const total = /(\d+) requests in/.exec(r.stdout);
+  return {
+    name,
+    requests: total ? Number(total[1]) : Number(m?.[1] ?? 0) * durationSec,
+    wallSec: r.wallSec,
+    cpuSec: r.cpuSec,
+    rssMB: r.rssMB,
+  };
+}
+
 /**
  * Runs a configuration `--repeat` times (default 3), each right after a no-output run of its
  * own, so that slow drifts in machine load hit both alike. The row is the median run; the
@@ -410,13 +432,7 @@ async function spate(
       }
     }
   }
-  const ok = runs.filter((r) => r.requests > 0);
-  if (ok.length === 0) {
-    rows.push(runs[runs.length - 1]);
-    return;
-  }
-  const mid = median(ok.map(cpuPerReq));
-  rows.push(ok.find((r) => cpuPerReq(r) === mid) ?? ok[0]);
+  rows.push(medianRun(runs));
   if (ratios.length) overheads.set(name, median(ratios) - 1);
   if (deltas.main.length) {
     overheadSplits.set(name, {
@@ -640,18 +656,7 @@ try {
     });
   }
   if (want("https") && target.https) await httpsRuns(target.https);
-  if (want("wrk") && which("wrk")) {
-    const r = await timed(which("wrk")!, ["-t1", "-c50", `-d${durationSec}s`, target.url]);
-    const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
-    const total = /(\d+) requests in/.exec(r.stdout);
-    rows.push({
-      name: "wrk -t1 -c50 (peer)",
-      requests: total ? Number(total[1]) : Number(m?.[1] ?? 0) * durationSec,
-      wallSec: r.wallSec,
-      cpuSec: r.cpuSec,
-      rssMB: r.rssMB,
-    });
-  }
+  if (want("wrk") && which("wrk")) rows.push(await wrkRow("wrk -t1 -c50 (peer)", target.url));
   if (want("k6") && which("k6")) {
     const exportFile = `${tmp}/k6.json`;
     const r = await timed(which("k6")!, [
@@ -696,9 +701,7 @@ async function httpsRuns(url: string): Promise<void> {
     for (let i = 0; i < repeat; i++) {
       runs.push(await measure(name, 50, loopScript, insecure, { TARGET: url, ...env }));
     }
-    const ok = runs.filter((r) => r.requests > 0);
-    const mid = median(ok.map(cpuPerReq));
-    rows.push(ok.find((r) => cpuPerReq(r) === mid) ?? runs[runs.length - 1]);
+    rows.push(medianRun(runs));
   }
   const h2load = which("h2load");
   if (h2load) {
@@ -712,18 +715,7 @@ async function httpsRuns(url: string): Promise<void> {
       rssMB: r.rssMB,
     });
   }
-  const wrk = which("wrk");
-  if (wrk) {
-    const r = await timed(wrk, ["-t1", "-c50", `-d${durationSec}s`, url]);
-    const total = /(\d+) requests in/.exec(r.stdout);
-    rows.push({
-      name: "wrk -t1 -c50 https, HTTP/1.1 (peer)",
-      requests: Number(total?.[1] ?? 0),
-      wallSec: r.wallSec,
-      cpuSec: r.cpuSec,
-      rssMB: r.rssMB,
-    });
-  }
+  if (which("wrk")) rows.push(await wrkRow("wrk -t1 -c50 https, HTTP/1.1 (peer)", url));
 }
 
 async function serviceRuns(): Promise<void> {
@@ -809,12 +801,8 @@ async function serviceRuns(): Promise<void> {
 
 // ---- report -------------------------------------------------------------------------------
 if (baseRuns.length) {
-  const ok = baseRuns.filter((r) => r.requests > 0);
-  const mid = median(ok.map(cpuPerReq));
-  rows.unshift({
-    ...(ok.find((r) => cpuPerReq(r) === mid) ?? ok[0]),
-    note: `median of ${ok.length} runs`,
-  });
+  const ok = baseRuns.filter((r) => r.requests > 0).length;
+  rows.unshift({ ...medianRun(baseRuns), note: `median of ${ok} runs` });
 }
 const wrk = rows.find((r) => r.name === "wrk -t1 -c50 (peer)");
 const k6 = rows.find((r) => r.name.startsWith("k6"));

@@ -22,6 +22,7 @@ import type tls from "node:tls";
 import type net from "node:net";
 import { BodySink, decode } from "./_body.ts";
 import { HttpError } from "./_errors.ts";
+import type { RawResult } from "./client.ts";
 
 /** HTTP/2 error code names (RFC 9113 §7), as Go's http2.ErrCode prints them. */
 const H2_CODES = [
@@ -124,19 +125,20 @@ const DROPPED = new Set([
   "content-length",
 ]);
 
-/** What a stream fills in (a subset of the client's RawResult). */
-export interface H2Result {
-  status: number;
-  statusText: string;
-  proto: string;
-  headers: string[];
-  body: Uint8Array | null;
-  sending: number;
-  waiting: number;
-  receiving: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
+/** What a stream fills in. */
+export type H2Result = Pick<
+  RawResult,
+  | "status"
+  | "statusText"
+  | "proto"
+  | "headers"
+  | "body"
+  | "sending"
+  | "waiting"
+  | "receiving"
+  | "bytesSent"
+  | "bytesReceived"
+>;
 
 /** One request as a stream sends it. */
 export interface H2Request {

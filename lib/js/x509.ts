@@ -324,15 +324,14 @@ function publicKey(der: Der, spki: Tlv): Certificate["publicKey"] {
   const algParts = der.children(alg);
   const oid = der.oid(algParts[0]);
   // The BIT STRING's first byte counts unused bits (always 0 for keys).
-  const key: Tlv = { tag: 0x30, start: bits.start + 1, end: bits.end };
+  const keyStart = bits.start + 1;
   if (oid === "1.2.840.113549.1.1.1") {
-    const [seq] = [der.read(key.start, key.end)];
-    const [n, e] = der.children(seq);
+    const [n, e] = der.children(der.read(keyStart, bits.end));
     return { algorithm: "RSA", key: { n: der.bigint(n), e: Number(der.bigint(e)) } };
   }
   if (oid === "1.2.840.10040.4.1") {
     const [p, q, g] = der.children(algParts[1]);
-    const y = der.read(key.start, key.end);
+    const y = der.read(keyStart, bits.end);
     return {
       algorithm: "DSA",
       key: {
@@ -347,7 +346,7 @@ function publicKey(der: Der, spki: Tlv): Certificate["publicKey"] {
     if (c === undefined) {
       throw new Error("failed to parse certificate: x509: unsupported elliptic curve");
     }
-    const point = der.bytes.subarray(key.start, key.end);
+    const point = der.bytes.subarray(keyStart, bits.end);
     const size = (point.length - 1) / 2;
     const big = (b: Uint8Array) => b.reduce((v, x) => v * 256n + BigInt(x), 0n);
     const params = {
@@ -378,7 +377,8 @@ interface Parsed {
   validity: Tlv;
   spki: Tlv;
   extensions?: Tlv;
-  signature: Tlv;
+  /** The certificate's signatureAlgorithm (AlgorithmIdentifier). */
+  signatureAlgorithm: Tlv;
   raw: Uint8Array;
 }
 
@@ -389,7 +389,7 @@ function parseCertificate(pem: unknown): Parsed {
   try {
     const der = new Der(bytes);
     const cert = der.read(0, bytes.length);
-    const [tbs, signature] = der.children(cert);
+    const [tbs, signatureAlgorithm] = der.children(cert);
     const fields = der.children(tbs);
     let i = fields[0].tag === 0xa0 ? 1 : 0; // [0] version
     i++; // serialNumber
@@ -407,7 +407,7 @@ function parseCertificate(pem: unknown): Parsed {
       validity,
       spki,
       extensions,
-      signature,
+      signatureAlgorithm,
       raw: bytes.subarray(0, cert.end),
     };
   } catch {
@@ -443,14 +443,13 @@ export function parse(pem: unknown): Certificate {
   const c = parseCertificate(pem);
   const der = c.der;
   const [notBefore, notAfter] = der.children(c.validity);
-  const certParts = der.children(der.read(0, der.bytes.length));
   return {
     subject: readName(der, c.subject),
     issuer: issuerOf(readName(der, c.issuer)),
     notBefore: goTime(der, notBefore),
     notAfter: goTime(der, notAfter),
     altNames: altNames(der, c.extensions),
-    signatureAlgorithm: signatureAlgorithm(der, certParts[1]),
+    signatureAlgorithm: signatureAlgorithm(der, c.signatureAlgorithm),
     fingerPrint: [...createHash("sha1").update(c.raw).digest()],
     publicKey: publicKey(der, c.spki),
   };
