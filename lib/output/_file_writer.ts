@@ -10,8 +10,10 @@
  *   a message naming it. Write errors during the run are never thrown at the caller's hot
  *   path: {@link FileWriter.flush} resolves `false`, {@link FileWriter.errors} counts them and
  *   `onError` hears about each one (outputs log the first).
- * - A regular file is written behind ({@link WriteBehind}): the parts already on disk leave
- *   the page cache, so a long test's results don't fill the machine's memory.
+ * - A regular file is written with direct I/O ({@link DirectWriter}): the disk reads the
+ *   results from a staging buffer, with no copy into the page cache. Where that can't be had,
+ *   it is written behind ({@link WriteBehind}): the parts already on disk leave the page
+ *   cache, so a long test's results don't fill the machine's memory.
  *
  * @example
  * ```ts
@@ -25,6 +27,7 @@
 import { createGzip, type Gzip } from "node:zlib";
 import { errorMessage, SpateError } from "../errors.ts";
 import { WriteBehind } from "./_write_behind.ts";
+import { DirectWriter } from "./_direct_writer.ts";
 
 /** Options of {@link FileWriter.open}. */
 export interface FileWriterOptions {
@@ -59,6 +62,7 @@ export class FileWriter {
   readonly #sink: (bytes: Uint8Array) => Promise<void>;
   readonly #file?: Deno.FsFile;
   readonly #writeBehind?: WriteBehind;
+  readonly #direct?: DirectWriter;
   readonly #gzip?: Gzip;
   readonly #chunkSize: number;
   readonly #onError?: (err: unknown) => void;
@@ -80,13 +84,18 @@ export class FileWriter {
     sink: (bytes: Uint8Array) => Promise<void>,
     file: Deno.FsFile | undefined,
     options: FileWriterOptions,
-    writeBehind?: WriteBehind,
+    fast?: { direct?: DirectWriter; behind?: WriteBehind },
   ) {
     this.path = path;
     this.#file = file;
-    this.#writeBehind = writeBehind;
-    this.#sink = writeBehind
-      ? (bytes) => sink(bytes).then(() => writeBehind.wrote(bytes.length))
+    const direct = fast?.direct;
+    const behind = fast?.behind;
+    this.#direct = direct;
+    this.#writeBehind = behind;
+    this.#sink = direct
+      ? (bytes) => direct.write(bytes)
+      : behind
+      ? (bytes) => sink(bytes).then(() => behind.wrote(bytes.length))
       : sink;
     this.#chunkSize = options.chunkSize ?? 1 << 20;
     this.#onError = options.onError;
@@ -114,8 +123,9 @@ export class FileWriter {
       const why = errorMessage(err).replace(/: open '.*'$/, "");
       throw new SpateError("io", `could not create the file "${path}": ${why}`, { cause: err });
     }
-    const behind = WriteBehind.open(path);
-    return new FileWriter(path, (bytes) => writeAll(file, bytes), file, options, behind);
+    const direct = DirectWriter.open(path, file);
+    const fast = direct ? { direct } : { behind: WriteBehind.open(path) };
+    return new FileWriter(path, (bytes) => writeAll(file, bytes), file, options, fast);
   }
 
   /** Adds text to the pending chunk (no I/O). */
@@ -178,6 +188,8 @@ export class FileWriter {
     }
     // The sink (or the compressor) is done with the shared buffer once this settles.
     await this.#writes;
+    // Direct I/O holds back the last partial block until here.
+    if (this.#direct) await this.#direct.flush().catch((err) => this.#fail(err));
     return this.#failed === failedBefore;
   }
 
@@ -216,6 +228,7 @@ export class FileWriter {
       });
       await this.#writes;
     }
+    await this.#direct?.close().catch((err) => this.#fail(err));
     let closeError: unknown;
     try {
       this.#file?.close();
