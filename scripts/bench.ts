@@ -16,7 +16,7 @@
  * Prints one table with ratios against the no-output run and against the peers, and each spate
  * run's CPU split by thread (main, VU workers, others).
  *
- * Usage: deno task bench [--duration 10] [--repeat 3] [--only base,csv,...] [--skip-services]
+ * Usage: deno task bench [--duration 10] [--repeat 3] [--only base,control,csv,...] [--skip-services]
  *        [--rate 10000] [--v8-default]
  * @module
  */
@@ -364,9 +364,38 @@ async function measure(
 
 const baseRuns: Row[] = [];
 const overheads = new Map<string, number>();
+const controlName = "spate 50 VUs, no output (control: paired with itself)";
+/** Every paired ratio of a row, printed under the table: the spread shows what the median hides. */
+const pairRatios = new Map<string, number[]>();
 /** Median paired differences in µs/req by thread kind. */
 const overheadSplits = new Map<string, ThreadCpu>();
 const cpuPerReq = (r: Row) => r.cpuSec / r.requests;
+/**
+ * A distribution-free confidence interval for the median of `xs`: from the k-th smallest to the
+ * k-th largest value, with the largest k for which the chance that the median lies beyond
+ * either end is at most 5% (so at least 90% in all; the level returned is the exact one).
+ * Undefined below 5 values.
+ */
+function medianInterval(xs: number[]): { low: number; high: number; level: number } | undefined {
+  const n = xs.length;
+  // term = P(Binomial(n, 1/2) = j), cdf = P(... <= j).
+  let j = 0;
+  let term = 0.5 ** n;
+  let cdf = term;
+  let k = 0;
+  let tail = 0;
+  while (cdf <= 0.05) {
+    k = j + 1;
+    tail = cdf;
+    j++;
+    term = (term * (n - j + 1)) / j;
+    cdf += term;
+  }
+  if (k === 0) return undefined;
+  const sorted = [...xs].sort((x, y) => x - y);
+  return { low: sorted[k - 1], high: sorted[n - k], level: Math.floor((1 - 2 * tail) * 100) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -433,7 +462,10 @@ async function spate(
     }
   }
   rows.push(medianRun(runs));
-  if (ratios.length) overheads.set(name, median(ratios) - 1);
+  if (ratios.length) {
+    overheads.set(name, median(ratios) - 1);
+    pairRatios.set(name, ratios);
+  }
   if (deltas.main.length) {
     overheadSplits.set(name, {
       main: median(deltas.main),
@@ -451,13 +483,15 @@ const ioPeers: string[] = [];
  * into a new file beside it, its CPU spread over that run's requests: how much of an output's
  * extra CPU ("other": Deno's I/O thread) any program writing those bytes pays.
  *
- * It runs twice. The first `dd` gets the page-cache pages a new file gets during a run. The
+ * It runs four times. The first `dd` gets the page-cache pages a new file gets during a run. The
  * second starts right after the first file is deleted, so the kernel hands it the pages just
  * freed. On a VM that returns freed memory to its host within seconds (free page reporting,
  * as on the machines this project is developed on), new pages cost a fault on the host each
  * and the first copy runs at ~0.4 GB/s; the second shows the cost on a machine whose memory
  * is already backed (~5 GB/s here). The third, `oflag=nocache`, drops what it wrote from the
- * page cache as it goes, as spate's file writer does (lib/output/_write_behind.ts).
+ * page cache as it goes, as spate's file writer does where it can't write directly
+ * (lib/output/_write_behind.ts). The fourth, `oflag=direct`, bypasses the page cache, as
+ * spate's file writer does on a local disk (lib/output/_direct_writer.ts).
  */
 async function writePeer(label: string, file: string, name: string): Promise<void> {
   try {
@@ -476,12 +510,14 @@ async function writePeer(label: string, file: string, name: string): Promise<voi
     const reused = await dd(`${tmp}/dd2.bin`);
     await new Promise((r) => setTimeout(r, 5000)); // the freed pages go back to the host
     const behind = await dd(`${tmp}/dd3.bin`, "oflag=nocache");
+    const direct = await dd(`${tmp}/dd4.bin`, "oflag=direct");
     ioPeers.push(
       `${label}: ${(bytes / requests / 1024).toFixed(2)} KB per request; dd writing the same ` +
         `${mb} MB to a new file: ${fresh.toFixed(2)} s CPU = ${perReq(fresh).toFixed(1)} µs ` +
         `per request; again at once, into the pages just freed: ${reused.toFixed(2)} s = ` +
-        `${perReq(reused).toFixed(1)} µs; dropping the pages behind it (oflag=nocache, as spate ` +
-        `does): ${behind.toFixed(2)} s = ${perReq(behind).toFixed(1)} µs`,
+        `${perReq(reused).toFixed(1)} µs; dropping the pages behind it (oflag=nocache, spate's ` +
+        `fallback): ${behind.toFixed(2)} s = ${perReq(behind).toFixed(1)} µs; direct ` +
+        `(oflag=direct, as spate writes): ${direct.toFixed(2)} s = ${perReq(direct).toFixed(1)} µs`,
     );
   } catch (err) {
     ioPeers.push(`${label}: no dd measurement (${(err as Error).message})`);
@@ -558,6 +594,9 @@ try {
   if (want("base")) {
     for (let i = 0; i < repeat; i++) baseRuns.push(await measure(baseName, 50, loopScript, []));
   }
+  // The control: no output against no output, paired exactly as the outputs are. Its pairs
+  // show how far two identical runs drift apart on this machine, the yardstick for the others.
+  if (want("control")) await spate(controlName, 50, loopScript, []);
   if (want("csv")) {
     await spate("spate 50 VUs --out csv", 50, loopScript, ["--out", `csv=${tmp}/o.csv`]);
     await writePeer("csv", `${tmp}/o.csv`, "spate 50 VUs --out csv");
@@ -857,6 +896,18 @@ console.log(
     "worker threads; other: Deno's I/O threads, e.g. file writes, and V8's GC helpers); in " +
     "'vs no output', the median paired difference of each.",
 );
+if (pairRatios.size) {
+  console.log("\nEach pair's CPU/req against its own no-output run, in run order:");
+  for (const [name, ratios] of pairRatios) {
+    const pct = (r: number) => `${signed((r - 1) * 100)}%`;
+    const over = ratios.filter((r) => r > 1.1).length;
+    const ci = medianInterval(ratios);
+    console.log(
+      `  ${name}: ${ratios.map(pct).join(", ")} (${over} of ${ratios.length} over +10%` +
+        (ci ? `; the median is within ${pct(ci.low)}…${pct(ci.high)} at ${ci.level}%)` : ")"),
+    );
+  }
+}
 if (ioPeers.length) {
   console.log("\nThe kernel's share (peers in the same run: dd for files, python3 for UDP):");
   for (const line of ioPeers) console.log(`  ${line}`);
