@@ -32,7 +32,7 @@
  * (`_write_behind.ts`).
  * @module
  */
-import { libcLoader } from "./_libc.ts";
+import { fileSymbols, libcLoader, openRegular } from "./_libc.ts";
 
 /** Alignment of direct writes: file offsets, lengths and buffer addresses. */
 export const BLOCK = 4096;
@@ -40,13 +40,11 @@ export const BLOCK = 4096;
 export const STAGE = 4 << 20;
 
 const O_WRONLY = 0o1;
-const O_CLOEXEC = 0o2000000;
 /** `O_DIRECT` differs between the two architectures `libcLoader` allows. */
 const O_DIRECT = Deno.build.arch === "aarch64" ? 0o200000 : 0o40000;
 
 const symbols = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
+  ...fileSymbols,
   posix_memalign: { parameters: ["buffer", "usize", "usize"], result: "i32" },
   free: { parameters: ["pointer"], result: "void" },
   pwrite: {
@@ -132,12 +130,7 @@ export class DirectWriter {
   static open(path: string, file: Deno.FsFile, pwrite?: Pwrite): DirectWriter | undefined {
     const lib = loadLibc();
     if (!lib) return undefined;
-    try {
-      if (!Deno.statSync(path).isFile) return undefined;
-    } catch {
-      return undefined;
-    }
-    const fd = lib.open(new TextEncoder().encode(path + "\0"), O_WRONLY | O_DIRECT | O_CLOEXEC);
+    const fd = openRegular(lib, path, O_WRONLY | O_DIRECT);
     if (fd < 0) return undefined;
     const a = allocStage(lib);
     const b = a && allocStage(lib);

@@ -27,3 +27,28 @@ export function libcLoader<const S extends Deno.ForeignLibraryInterface>(
     return loaded;
   };
 }
+
+/** `open` and `close`, for the file fast paths' symbol tables. */
+export const fileSymbols = {
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+} as const;
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * A second descriptor of the regular file at `path`, opened with `flags` (plus `O_CLOEXEC`);
+ * -1 when `path` is not a regular file (a pipe, a device, gone) or `open` refuses.
+ */
+export function openRegular(
+  lib: { open: (path: Uint8Array<ArrayBuffer>, flags: number) => number },
+  path: string,
+  flags: number,
+): number {
+  try {
+    if (!Deno.statSync(path).isFile) return -1;
+  } catch {
+    return -1;
+  }
+  return lib.open(new TextEncoder().encode(path + "\0"), flags | O_CLOEXEC);
+}

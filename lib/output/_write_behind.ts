@@ -23,18 +23,16 @@
  * and files are written as before.
  * @module
  */
-import { libcLoader } from "./_libc.ts";
+import { fileSymbols, libcLoader, openRegular } from "./_libc.ts";
 
 /** Bytes written between two calls. */
 export const STEP = 8 << 20;
 
 const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
 const POSIX_FADV_DONTNEED = 4;
 
 const symbols = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
+  ...fileSymbols,
   posix_fadvise: {
     parameters: ["i32", "i64", "i64", "i32"],
     result: "i32",
@@ -70,12 +68,7 @@ export class WriteBehind {
   static open(path: string): WriteBehind | undefined {
     const lib = loadLibc();
     if (!lib) return undefined;
-    try {
-      if (!Deno.statSync(path).isFile) return undefined;
-    } catch {
-      return undefined;
-    }
-    const fd = lib.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
+    const fd = openRegular(lib, path, O_RDONLY);
     return fd < 0 ? undefined : new WriteBehind(lib, fd);
   }
 
