@@ -79,10 +79,18 @@ function allocStage(lib: Libc): Stage | undefined {
   return { ptr, bytes: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(ptr, STAGE)) };
 }
 
+/** Writes all of `bytes` to `w`, however many `write` calls it takes. */
+export async function writeAll(
+  w: { write(p: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await w.write(bytes.subarray(off));
+}
+
 async function writeAt(file: Deno.FsFile, bytes: Uint8Array, offset: number): Promise<void> {
   await file.seek(offset, Deno.SeekMode.Start);
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+  await writeAll(file, bytes);
 }
 
 /** See the module documentation. */

@@ -27,7 +27,7 @@
 import { createGzip, type Gzip } from "node:zlib";
 import { errorMessage, SpateError } from "../errors.ts";
 import { WriteBehind } from "./_write_behind.ts";
-import { DirectWriter } from "./_direct_writer.ts";
+import { DirectWriter, writeAll } from "./_direct_writer.ts";
 
 /** Options of {@link FileWriter.open}. */
 export interface FileWriterOptions {
@@ -45,15 +45,7 @@ export interface FileWriterOptions {
 
 const encoder = new TextEncoder();
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
-}
-
-async function defaultStdout(bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
-}
+const defaultStdout = (bytes: Uint8Array) => writeAll(Deno.stdout, bytes);
 
 /** See the module documentation. */
 export class FileWriter {
