@@ -14,6 +14,15 @@
  */
 import type { Sample } from "../metrics/sample.ts";
 
+/** "00" to "99": the digits of 0–99, two bytes each. */
+const PAIRS = new Uint8Array(200).map((_, i) => 48 + (i & 1 ? (i >> 1) % 10 : ((i >> 1) / 10) | 0));
+
+/** Decimal digits of an integer in [0, 2^31). */
+function digitCount(n: number): number {
+  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
 /** Growable byte buffer; `take()` hands the bytes over, `recycle()` hands them back. */
 export class ByteSink {
   #buf: Uint8Array<ArrayBuffer>;
@@ -69,40 +78,60 @@ export class ByteSink {
 
   /** Appends the decimal digits of a non-negative integer below 2^53. */
   uint(n: number): void {
+    if (n < 2147483648) return this.#int31(n | 0, digitCount(n | 0));
     let digits = 1;
     for (let p = 10; p <= n; p *= 10) digits++;
-    this.#digits(n, digits);
-  }
-
-  /**
-   * Appends `micros / 1e6` (a non-negative integer count of millionths) in decimal: the
-   * integer part, then `.` and six fraction digits, or with `trim` only the significant
-   * fraction digits (none and no point when the fraction is zero).
-   */
-  millionths(micros: number, trim: boolean): void {
-    const whole = Math.floor(micros / 1e6);
-    let frac = micros - whole * 1e6;
-    this.uint(whole);
-    if (trim && frac === 0) return;
-    let digits = 6;
-    while (trim && frac % 10 === 0) {
-      frac /= 10;
-      digits--;
-    }
-    this.byte(0x2e);
-    this.#digits(frac, digits);
-  }
-
-  /** Appends the non-negative integer `n` as exactly `count` digits (zero-padded). */
-  #digits(n: number, count: number): void {
-    const end = this.#length + count;
+    const end = this.#length + digits;
     if (end > this.#buf.length) this.#grow(end);
     const buf = this.#buf;
     for (let at = end - 1; at >= this.#length; at--) {
       const q = Math.floor(n / 10);
-      buf[at] = 48 + n - q * 10;
+      buf[at] = 48 + (n - q * 10); // 48 + n would round above 2^53
       n = q;
     }
+    this.#length = end;
+  }
+
+  /**
+   * Appends `whole.frac` with `frac` as six decimals (`frac` in [0, 1e6), `whole` in
+   * [0, 2^31), both integers): all six, or with `trim` only the significant ones (no point
+   * when `frac` is 0).
+   */
+  decimal6(whole: number, frac: number, trim: boolean): void {
+    // `| 0` tells the JIT these are int32, so the divisions below become multiplications.
+    whole |= 0;
+    frac |= 0;
+    this.#int31(whole, digitCount(whole));
+    let digits = 6;
+    if (trim) {
+      if (frac === 0) return;
+      while (frac % 10 === 0) {
+        frac = (frac / 10) | 0;
+        digits--;
+      }
+    }
+    this.byte(0x2e);
+    this.#int31(frac, digits);
+  }
+
+  /**
+   * Appends the integer `n` in [0, 2^31) as exactly `count` digits (zero-padded), two digits
+   * per step from a table: int32 division by a constant is a multiplication, where the
+   * float `Math.floor(n / 10)` per digit was a division (~a third of the JSON encoder's time).
+   */
+  #int31(n: number, count: number): void {
+    const end = this.#length + count;
+    if (end > this.#buf.length) this.#grow(end);
+    const buf = this.#buf;
+    let at = end;
+    while (at - this.#length >= 2) {
+      const q = (n / 100) | 0;
+      const r = (n - q * 100) << 1;
+      buf[--at] = PAIRS[r + 1];
+      buf[--at] = PAIRS[r];
+      n = q;
+    }
+    if (at > this.#length) buf[--at] = 48 + n;
     this.#length = end;
   }
 
@@ -183,22 +212,29 @@ export class ByteSink {
  */
 export class CachedTime {
   readonly #format: (time: number) => string;
+  readonly #suffix: Uint8Array;
   #last = NaN;
   #buf = new Uint8Array(64);
   #length = 0;
 
-  /** `format` must return ASCII text (every time format the outputs have does). */
-  constructor(format: (time: number) => string) {
+  /**
+   * `format` must return ASCII text (every time format the outputs have does). `suffix` is
+   * written after every time (JSON's `","value":`): one copy instead of two per sample.
+   */
+  constructor(format: (time: number) => string, suffix: Uint8Array = new Uint8Array(0)) {
     this.#format = format;
+    this.#suffix = suffix;
   }
 
-  /** Appends the formatted `time` to `sink`. */
+  /** Appends the formatted `time`, then the suffix, to `sink`. */
   write(sink: ByteSink, time: number): void {
     if (time !== this.#last) {
       const text = this.#format(time);
-      if (text.length > this.#buf.length) this.#buf = new Uint8Array(text.length * 2);
+      const length = text.length + this.#suffix.length;
+      if (length > this.#buf.length) this.#buf = new Uint8Array(length * 2);
       for (let i = 0; i < text.length; i++) this.#buf[i] = text.charCodeAt(i);
-      this.#length = text.length;
+      this.#buf.set(this.#suffix, text.length);
+      this.#length = length;
       this.#last = time;
     }
     sink.bytesN(this.#buf, this.#length);

@@ -90,7 +90,9 @@ export function writeMillionths(sink: ByteSink, v: number, trim: boolean): boole
   const micros = Math.round(abs * 1e6);
   if (micros === 0 || micros / 1e6 !== abs) return false;
   if (v < 0) sink.byte(0x2d);
-  sink.millionths(micros, trim);
+  // abs is exactly micros / 1e6, so its integer part is micros's millions: both parts exact.
+  const whole = Math.floor(abs);
+  sink.decimal6(whole, micros - whole * 1e6, trim);
   return true;
 }
 

@@ -20,6 +20,35 @@ Deno.test("ByteSink grows, takes and reuses", () => {
   assertEquals(sink.length, 0);
 });
 
+Deno.test("ByteSink.uint and decimal6 write every digit count, padding and trim", () => {
+  const sink = new ByteSink(1);
+  const write = (f: (s: ByteSink) => void) => {
+    sink.clear();
+    f(sink);
+    return ascii(sink.view());
+  };
+  // Both sides of each digit-count boundary, the int32 limit and beyond it.
+  for (let p = 1; p <= 2 ** 53; p *= 10) {
+    for (const n of [p - 1, p, p + 1, 2 * p + 7]) {
+      assertEquals(write((s) => s.uint(n)), String(n), `uint ${n}`);
+    }
+  }
+  for (const n of [2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1]) {
+    assertEquals(write((s) => s.uint(n)), String(n), `uint ${n}`);
+  }
+  for (const whole of [0, 7, 99, 100, 123456789, 2 ** 31 - 1]) {
+    for (const frac of [0, 1, 10, 500, 50000, 100000, 123456, 999999]) {
+      const six = String(frac).padStart(6, "0");
+      assertEquals(write((s) => s.decimal6(whole, frac, false)), `${whole}.${six}`);
+      const trimmed = six.replace(/0+$/, "");
+      assertEquals(
+        write((s) => s.decimal6(whole, frac, true)),
+        trimmed === "" ? `${whole}` : `${whole}.${trimmed}`,
+      );
+    }
+  }
+});
+
 Deno.test("ByteSink.recycle: take() reuses only buffers it handed out and got back", () => {
   const sink = new ByteSink(16);
   sink.ascii("first");
