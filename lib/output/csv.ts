@@ -28,6 +28,7 @@ import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
 import { ByteSink, CachedTime, EncodedQueue } from "./_byte_sink.ts";
+import { IdCache } from "./_id_cache.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
 
 /** The six `timeFormat` values (outputs-files.md §3.5). */
@@ -227,8 +228,8 @@ export class CsvEncoder {
   readonly #tagColumns: readonly string[];
   readonly #tagColumnSet: ReadonlySet<string>;
   readonly #time: CachedTime;
-  readonly #metricPrefix = new Map<Metric, Uint8Array>();
-  #tagFragment = new Map<TagSet, Uint8Array>();
+  readonly #metricPrefix = new IdCache<Metric, Uint8Array>();
+  readonly #tagFragment = new IdCache<TagSet, Uint8Array>(maxCachedTagSets);
   #lastMetadata: Readonly<Record<string, string>> | undefined;
   #lastMetadataBytes = new Uint8Array(0);
 
@@ -260,13 +261,9 @@ export class CsvEncoder {
   encodeTo(samples: readonly Sample[], from: number, to: number, sink: ByteSink): void {
     for (let i = from; i < to; i++) {
       const s = samples[i];
-      let prefix = this.#metricPrefix.get(s.metric);
-      if (prefix === undefined) {
-        prefix = textEncoder.encode(csvField(s.metric.name) + ",");
-        this.#metricPrefix.set(s.metric, prefix);
-      }
-      let tags = this.#tagFragment.get(s.tags);
-      if (tags === undefined) tags = this.#encodeTags(s.tags);
+      const prefix = this.#metricPrefix.get(s.metric) ??
+        this.#metricPrefix.set(s.metric, textEncoder.encode(csvField(s.metric.name) + ","));
+      const tags = this.#tagFragment.get(s.tags) ?? this.#encodeTags(s.tags);
       sink.bytes(prefix);
       this.#time.write(sink, s.time);
       sink.byte(COMMA);
@@ -291,10 +288,7 @@ export class CsvEncoder {
       extra += (extra === "" ? "" : "&") + key + "=" + tags[key];
     }
     text += "," + csvField(extra) + ",";
-    const bytes = textEncoder.encode(text);
-    if (this.#tagFragment.size >= maxCachedTagSets) this.#tagFragment = new Map();
-    this.#tagFragment.set(set, bytes);
-    return bytes;
+    return this.#tagFragment.set(set, textEncoder.encode(text));
   }
 
   #encodeMetadata(metadata: Readonly<Record<string, string>>): Uint8Array {

@@ -26,6 +26,7 @@ import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, submetricsEnabled } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
 import { ByteSink, CachedTime, EncodedQueue } from "./_byte_sink.ts";
+import { IdCache } from "./_id_cache.ts";
 import type {
   Output,
   OutputFactory,
@@ -119,10 +120,12 @@ function thresholdJSON(t: Threshold): string {
 export class JsonEncoder {
   readonly #thresholds: ReadonlyMap<string, readonly Threshold[]>;
   readonly #submetrics = new Map<string, JsonSubmetric[]>();
-  readonly #pointPrefix = new Map<Metric, Uint8Array>();
+  readonly #pointPrefix = new IdCache<Metric, Uint8Array>();
   readonly #declared = new Set<string>();
+  /** The time, then `","value":`. */
   readonly #time: CachedTime;
-  #tagFragment = new Map<TagSet, Uint8Array>();
+  /** `,"tags":{...}}}\n`: the tags and the line's end (see {@link JsonEncoder.encodeTo}). */
+  readonly #tagsTail = new IdCache<TagSet, Uint8Array>(maxCachedTagSets);
   #lastMetadata: Readonly<Record<string, string>> | undefined;
   #lastMetadataBytes = new Uint8Array(0);
   /** Samples skipped because their value has no JSON form (NaN, ±Inf). */
@@ -134,7 +137,7 @@ export class JsonEncoder {
   ) {
     this.#thresholds = thresholds;
     const local = new LocalTimeFormatter();
-    this.#time = new CachedTime((t) => local.rfc3339Nano(t));
+    this.#time = new CachedTime((t) => local.rfc3339Nano(t), VALUE_KEY);
     if (!submetricsEnabled(options)) return;
     const add = (parent: string, selector: string) => {
       const sub = parseSubmetric(parent, selector);
@@ -184,39 +187,38 @@ export class JsonEncoder {
   encodeTo(samples: readonly Sample[], from: number, to: number, sink: ByteSink): void {
     for (let i = from; i < to; i++) {
       const s = samples[i];
-      let prefix = this.#pointPrefix.get(s.metric);
-      if (prefix === undefined) {
-        prefix = utf8.encode(
-          `{"metric":${jsonString(s.metric.name)},"type":"Point","data":{"time":"`,
-        );
-        this.#pointPrefix.set(s.metric, prefix);
-        if (!this.#declared.has(s.metric.name)) {
-          this.#declared.add(s.metric.name);
-          sink.bytes(utf8.encode(this.metricLine(s.metric)));
-        }
-      }
+      const prefix = this.#pointPrefix.get(s.metric) ?? this.#declare(s.metric, sink);
       const v = s.value;
       if (v - v !== 0) {
         this.skipped++; // NaN or ±Inf: no JSON form
         continue;
       }
-      let tags = this.#tagFragment.get(s.tags);
-      if (tags === undefined) tags = this.#encodeTags(s.tags);
+      const tail = this.#tagsTail.get(s.tags) ??
+        this.#tagsTail.set(s.tags, utf8.encode(',"tags":' + tagsObject(s.tags.tags) + "}}\n"));
       sink.bytes(prefix);
       this.#time.write(sink, s.time);
-      sink.bytes(VALUE_KEY);
       writeJSONNumber(sink, v);
-      sink.bytes(tags);
-      if (s.metadata !== undefined) sink.bytes(this.#encodeMetadata(s.metadata));
-      sink.bytes(LINE_END);
+      if (s.metadata === undefined) {
+        sink.bytes(tail);
+      } else {
+        // The tail without its `}}\n`, the metadata, then the end.
+        sink.bytesN(tail, tail.length - LINE_END.length);
+        sink.bytes(this.#encodeMetadata(s.metadata));
+        sink.bytes(LINE_END);
+      }
     }
   }
 
-  #encodeTags(set: TagSet): Uint8Array {
-    const bytes = utf8.encode(',"tags":' + tagsObject(set.tags));
-    if (this.#tagFragment.size >= maxCachedTagSets) this.#tagFragment = new Map();
-    this.#tagFragment.set(set, bytes);
-    return bytes;
+  /** Writes the metric's `Metric` line unless already written; returns its Point prefix. */
+  #declare(metric: Metric, sink: ByteSink): Uint8Array {
+    if (!this.#declared.has(metric.name)) {
+      this.#declared.add(metric.name);
+      sink.bytes(utf8.encode(this.metricLine(metric)));
+    }
+    return this.#pointPrefix.set(
+      metric,
+      utf8.encode(`{"metric":${jsonString(metric.name)},"type":"Point","data":{"time":"`),
+    );
   }
 
   #encodeMetadata(metadata: Readonly<Record<string, string>>): Uint8Array {
