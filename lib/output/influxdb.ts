@@ -28,6 +28,7 @@ import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
 import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { IdCache } from "./_id_cache.ts";
 import { httpsPost } from "./_https_post.ts";
 import { writeMillionths } from "./_format.ts";
 import {
@@ -323,9 +324,10 @@ export class LineEncoder {
   readonly #precision: string;
   readonly #tagCache = new WeakMap<TagSet, TagParts>();
   readonly #measurements = new Map<Metric, string>();
-  readonly #measurementBytes = new Map<Metric, Uint8Array>();
-  readonly #byteParts = new WeakMap<TagSet, { head: Uint8Array; tail: Uint8Array }>();
-  readonly #time = new CachedTime((t) => this.timestamp(t));
+  readonly #measurementBytes = new IdCache<Metric, Uint8Array>();
+  readonly #byteParts = new IdCache<TagSet, { head: Uint8Array; tail: Uint8Array }>(100_000);
+  /** The timestamp and the line's newline. */
+  readonly #time = new CachedTime((t) => this.timestamp(t), new Uint8Array([0x0a]));
 
   constructor(tagsAsFields: ReadonlyMap<string, FieldType>, precision: string) {
     this.#asFields = tagsAsFields;
@@ -354,27 +356,26 @@ export class LineEncoder {
   lineTo(sample: Sample, sink: ByteSink): boolean {
     const v = sample.value;
     if (!Number.isFinite(v)) return false;
-    let m = this.#measurementBytes.get(sample.metric);
-    if (m === undefined) {
-      m = textEncoder.encode(escapeMeasurement(sample.metric.name));
-      this.#measurementBytes.set(sample.metric, m);
-    }
-    let parts = this.#byteParts.get(sample.tags);
-    if (parts === undefined) {
-      const p = this.#parts(sample.tags);
-      parts = {
-        head: textEncoder.encode(p.tags + " " + p.before + "value="),
-        tail: textEncoder.encode(p.after + " "),
-      };
-      this.#byteParts.set(sample.tags, parts);
-    }
+    const m = this.#measurementBytes.get(sample.metric) ??
+      this.#measurementBytes.set(
+        sample.metric,
+        textEncoder.encode(escapeMeasurement(sample.metric.name)),
+      );
+    const parts = this.#byteParts.get(sample.tags) ?? this.#encodeParts(sample.tags);
     sink.bytes(m);
     sink.bytes(parts.head);
     if (!writeMillionths(sink, v, true)) sink.ascii(formatFloat(v));
     sink.bytes(parts.tail);
     this.#time.write(sink, sample.time);
-    sink.byte(0x0a);
     return true;
+  }
+
+  #encodeParts(set: TagSet): { head: Uint8Array; tail: Uint8Array } {
+    const p = this.#parts(set);
+    return this.#byteParts.set(set, {
+      head: textEncoder.encode(p.tags + " " + p.before + "value="),
+      tail: textEncoder.encode(p.after + " "),
+    });
   }
 
   #parts(set: TagSet): TagParts {

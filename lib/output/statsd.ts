@@ -32,6 +32,7 @@ import { type BatchResult, type DatagramRange, UdpBatchSocket } from "./_udp_bat
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher } from "./helpers.ts";
 import { ByteSink } from "./_byte_sink.ts";
+import { IdCache } from "./_id_cache.ts";
 import { writeMillionths } from "./_format.ts";
 import {
   jsonObject,
@@ -129,6 +130,9 @@ export function statsdConfig(
   return cfg;
 }
 
+/** Tag sets whose line fragments are cached; beyond this the caches start over. */
+const maxCachedTagSets = 100_000;
+
 /**
  * Encodes samples as StatsD lines (one per sample, no trailing newline), following §1.3:
  * counters as integers (truncated), gauges and trends with six decimals, rates as counters
@@ -148,9 +152,14 @@ export class StatsdEncoder {
   readonly #tagCache = new WeakMap<TagSet, string>();
   // The byte path's caches: `<namespace><name>:` per metric, `|<type><tags>` per type and tag
   // set, and the `check.<name>.pass:`/`.fail:` prefixes per tag set.
-  readonly #prefixBytes = new Map<Metric, Uint8Array>();
-  readonly #suffixBytes = new Map<string, WeakMap<TagSet, Uint8Array>>();
-  readonly #checkBytes = new WeakMap<TagSet, [Uint8Array, Uint8Array]>();
+  readonly #prefixBytes = new IdCache<Metric, Uint8Array>();
+  /** `|c`, `|g`, `|ms` and the tags, per tag set. */
+  readonly #suffixBytes = {
+    c: new IdCache<TagSet, Uint8Array>(maxCachedTagSets),
+    g: new IdCache<TagSet, Uint8Array>(maxCachedTagSets),
+    ms: new IdCache<TagSet, Uint8Array>(maxCachedTagSets),
+  };
+  readonly #checkBytes = new IdCache<TagSet, [Uint8Array, Uint8Array]>(maxCachedTagSets);
 
   constructor(cfg: Pick<StatsdConfig, "namespace" | "enableTags" | "tagBlocklist">) {
     this.#namespace = cfg.namespace;
@@ -227,33 +236,21 @@ export class StatsdEncoder {
   }
 
   #prefix(metric: Metric): Uint8Array {
-    let b = this.#prefixBytes.get(metric);
-    if (b === undefined) {
-      b = utf8.encode(this.#namespace + metric.name + ":");
-      this.#prefixBytes.set(metric, b);
-    }
-    return b;
+    return this.#prefixBytes.get(metric) ??
+      this.#prefixBytes.set(metric, utf8.encode(this.#namespace + metric.name + ":"));
   }
 
-  #suffix(type: string, set: TagSet): Uint8Array {
-    let byTags = this.#suffixBytes.get(type);
-    if (byTags === undefined) this.#suffixBytes.set(type, byTags = new WeakMap());
-    let b = byTags.get(set);
-    if (b === undefined) {
-      b = utf8.encode("|" + type + (this.#enableTags ? this.#tags(set) : ""));
-      byTags.set(set, b);
-    }
-    return b;
+  #suffix(type: "c" | "g" | "ms", set: TagSet): Uint8Array {
+    const byTags = this.#suffixBytes[type];
+    return byTags.get(set) ??
+      byTags.set(set, utf8.encode("|" + type + (this.#enableTags ? this.#tags(set) : "")));
   }
 
   #checkPrefix(set: TagSet): [Uint8Array, Uint8Array] {
-    let b = this.#checkBytes.get(set);
-    if (b === undefined) {
-      const base = this.#namespace + "check." + safeName(set.tags.check!);
-      b = [utf8.encode(base + ".pass:"), utf8.encode(base + ".fail:")];
-      this.#checkBytes.set(set, b);
-    }
-    return b;
+    const b = this.#checkBytes.get(set);
+    if (b !== undefined) return b;
+    const base = this.#namespace + "check." + safeName(set.tags.check!);
+    return this.#checkBytes.set(set, [utf8.encode(base + ".pass:"), utf8.encode(base + ".fail:")]);
   }
 
   #tags(set: TagSet): string {

@@ -34,6 +34,7 @@ import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
 import { PeriodicFlusher } from "./helpers.ts";
 import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { IdCache } from "./_id_cache.ts";
 import { writeMillionths } from "./_format.ts";
 import { Buffer } from "node:buffer";
 import type { Metric } from "../metrics/metric.ts";
@@ -126,8 +127,8 @@ export class CopyEncoder {
   #second = NaN;
   #secondText = "";
 
-  readonly #metricBytes = new Map<Metric, Uint8Array>();
-  readonly #tagBytes = new WeakMap<TagSet, Uint8Array>();
+  readonly #metricBytes = new IdCache<Metric, Uint8Array>();
+  readonly #tagBytes = new IdCache<TagSet, Uint8Array>(100_000);
   /** `2026-01-01T10:00:00.123456` (the `Z` is in the metric column's bytes). */
   readonly #time = new CachedTime((time) => this.#timeText(time));
 
@@ -145,16 +146,10 @@ export class CopyEncoder {
    * {@link CopyEncoder.row}, with the metric and tag columns cached as bytes.
    */
   rowTo(sample: Sample, sink: ByteSink): void {
-    let metric = this.#metricBytes.get(sample.metric);
-    if (metric === undefined) {
-      metric = utf8.encode("Z\t" + sample.metric.name + "\t");
-      this.#metricBytes.set(sample.metric, metric);
-    }
-    let tags = this.#tagBytes.get(sample.tags);
-    if (tags === undefined) {
-      tags = utf8.encode("\t" + this.#tagText(sample.tags) + "\n");
-      this.#tagBytes.set(sample.tags, tags);
-    }
+    const metric = this.#metricBytes.get(sample.metric) ??
+      this.#metricBytes.set(sample.metric, utf8.encode("Z\t" + sample.metric.name + "\t"));
+    const tags = this.#tagBytes.get(sample.tags) ??
+      this.#tagBytes.set(sample.tags, utf8.encode("\t" + this.#tagText(sample.tags) + "\n"));
     this.#time.write(sink, sample.time);
     sink.bytes(metric);
     if (!writeMillionths(sink, sample.value, true)) sink.ascii(String(sample.value));
@@ -219,8 +214,8 @@ const PG_EPOCH_SECONDS = 946_684_800;
  * ```
  */
 export class BinaryCopyEncoder {
-  readonly #metricBytes = new Map<Metric, Uint8Array>();
-  readonly #tagBytes = new WeakMap<TagSet, Uint8Array>();
+  readonly #metricBytes = new IdCache<Metric, Uint8Array>();
+  readonly #tagBytes = new IdCache<TagSet, Uint8Array>(100_000);
   /** Field count, then the `ts` field: 2 + 4 + 8 bytes. */
   readonly #head = new Uint8Array(14);
   readonly #headView = new DataView(this.#head.buffer);
