@@ -435,7 +435,6 @@ class StatsdOutput implements Output {
   /** Datagram payloads packed as batches arrive: bytes, and [start, end, lines] per datagram. */
   readonly #out = new ByteSink(1 << 20);
   #marks: Array<[number, number, number]> = [];
-  readonly #line = new ByteSink(512);
   #start = 0;
   #lines = 0;
   #queuedLines = 0;
@@ -500,21 +499,20 @@ class StatsdOutput implements Output {
       return;
     }
     const out = this.#out;
-    const line = this.#line;
     const maxLines = this.#cfg.bufferSize;
     for (let i = 0; i < samples.length; i++) {
-      line.clear();
-      this.#encoder.lineTo(samples[i], line);
-      const bytes = line.view();
-      if (
-        this.#lines > 0 &&
-        (this.#lines >= maxLines ||
-          out.length - this.#start + 1 + bytes.length > MAX_DATAGRAM_BYTES)
-      ) {
-        this.#cut();
-      }
+      if (this.#lines >= maxLines) this.#cut();
+      // Each line goes straight into the payload buffer (a view per line was garbage).
+      const at = out.length;
       if (this.#lines > 0) out.byte(0x0a);
-      out.bytes(bytes);
+      this.#encoder.lineTo(samples[i], out);
+      if (this.#lines > 0 && out.length - this.#start > MAX_DATAGRAM_BYTES) {
+        // Too big with this line: the datagram ends before its newline, the line starts the
+        // next one, and the newline between belongs to neither.
+        this.#marks.push([this.#start, at, this.#lines]);
+        this.#start = at + 1;
+        this.#lines = 0;
+      }
       this.#lines++;
     }
     this.#queuedLines += samples.length;

@@ -13,7 +13,11 @@ import statsd, {
   MAX_DATAGRAM_BYTES,
   packDatagrams,
   statsdConfig,
+  StatsdEncoder,
 } from "../../lib/output/statsd.ts";
+import { MetricRegistry } from "../../lib/metrics/metric.ts";
+import { TagSetPool } from "../../lib/metrics/tags.ts";
+import type { Sample } from "../../lib/metrics/sample.ts";
 import { fixedSamples, testParams } from "./_service_fixtures.ts";
 
 /** The StatsD line grammar (with DogStatsD tags); anything else is a protocol error. */
@@ -205,6 +209,68 @@ Deno.test("statsd: packDatagrams caps lines and bytes; an oversized line goes al
   const packed = packDatagrams(many, 1000, 100);
   for (const d of packed) assert(d.payload.length <= 100);
   assertEquals(packed.reduce((n, d) => n + d.lines, 0), 200);
+});
+
+Deno.test("statsd: the output packs the datagrams packDatagrams packs, cutting by lines and bytes", async () => {
+  const registry = new MetricRegistry();
+  const pool = new TagSetPool();
+  const trend = registry.get("http_req_duration")!;
+  const counter = registry.get("http_reqs")!;
+  const samples: Sample[] = [];
+  // Tag lengths from 0 to ~600 bytes: datagrams end on the 20-line limit and on the byte limit,
+  // and one 2,000-byte line goes alone. (Few enough datagrams for the listener's default
+  // receive buffer: loopback drops what does not fit.)
+  for (let i = 0; i < 45; i++) {
+    samples.push({ metric: counter, tags: pool.empty, time: 1767261600000, value: i }); // short
+  }
+  for (let i = 0; i < 120; i++) {
+    const tags = pool.intern({ name: "u".repeat((i * 37) % 600), status: String(200 + i % 3) });
+    samples.push({ metric: i % 2 ? trend : counter, tags, time: 1767261600000 + i, value: i });
+  }
+  // Two lines filling a datagram exactly, then two one byte too many, each pair after a line
+  // that goes alone: the first pair shares a datagram, the second does not.
+  const alone = {
+    metric: counter,
+    tags: pool.intern({ name: "y".repeat(1500) }),
+    time: 0,
+    value: 1,
+  };
+  const withName = (n: number): Sample => ({
+    metric: counter,
+    tags: pool.intern({ name: "z".repeat(n) }),
+    time: 0,
+    value: 1,
+  });
+  const base = new StatsdEncoder({ namespace: "k6.", enableTags: true, tagBlocklist: [] })
+    .line(withName(1)).length - 1; // the line without the name's characters
+  const half = 700 - base;
+  samples.push(alone, withName(half), withName(MAX_DATAGRAM_BYTES - 1 - 2 * base - half));
+  samples.push(alone, withName(half), withName(MAX_DATAGRAM_BYTES - 2 * base - half), alone);
+  samples.splice(60, 0, {
+    metric: counter,
+    tags: pool.intern({ name: "x".repeat(2000) }),
+    time: 0,
+    value: 1,
+  });
+  const server = await statsdListener();
+  const { params } = testParams("statsd", {
+    env: { K6_STATSD_ADDR: `127.0.0.1:${server.port}`, K6_STATSD_ENABLE_TAGS: "true" },
+  });
+  const out = await statsd(params);
+  await out.start();
+  // In batches of uneven size, as the manager hands them over.
+  for (let from = 0; from < samples.length; from += 47) {
+    out.addMetricSamples(samples.slice(from, from + 47));
+  }
+  await out.stop(null);
+  await server.waitLines(samples.length);
+  await server.close();
+  const encoder = new StatsdEncoder({ namespace: "k6.", enableTags: true, tagBlocklist: [] });
+  const want = packDatagrams(samples.map((s) => encoder.line(s)), 20, MAX_DATAGRAM_BYTES);
+  assert(want.some((d) => d.lines < 20 && d.payload.length > 1000), "some datagrams cut by bytes");
+  assertEquals(want.filter((d) => d.payload.length === MAX_DATAGRAM_BYTES).length, 1);
+  assertEquals(want.slice(0, 2).map((d) => d.lines), [20, 20]);
+  assertEquals(server.got.datagrams, want.map((d) => d.payload));
 });
 
 Deno.test("statsd: all three datagram senders deliver every payload in order, byte for byte", async () => {
