@@ -10,11 +10,17 @@
  *
  * @example
  * ```ts
- * const cache = new IdCache<TagSet, Uint8Array>(100_000);
+ * const cache = new IdCache<TagSet, Uint8Array>();
  * cache.get(set) ?? cache.set(set, encode(set));
  * ```
  * @module
  */
+
+/**
+ * Entries a cache holds before it starts over: distinct tag sets are unbounded (a URL tag per
+ * request), and each cached fragment is a few hundred bytes.
+ */
+const MAX_CACHED = 100_000;
 
 /** See the module documentation. */
 export class IdCache<K extends { readonly id: number }, V> {
@@ -23,8 +29,8 @@ export class IdCache<K extends { readonly id: number }, V> {
   #values: (V | undefined)[] = [];
   #size = 0;
 
-  /** Beyond `max` entries the cache starts over (distinct tag sets are unbounded). */
-  constructor(max = Infinity) {
+  /** Beyond `max` entries the cache starts over. */
+  constructor(max = MAX_CACHED) {
     this.#max = max;
   }
 

@@ -200,14 +200,6 @@ function unixMicros(t: number): number {
   return seconds * 1_000_000 + micros;
 }
 
-/** Tag-set cache bound: beyond this many distinct tag sets, the cache starts over. */
-const maxCachedTagSets = 100_000;
-/** Samples encoded per write: ~1–2 MB of text, and a yield to the event loop between. */
-/**
- * Buffered samples that trigger a flush before the period ends: at high sample rates a whole
- * period's worth would otherwise sit in memory, and could overflow the buffer while the
- * previous flush is still writing.
- */
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const textEncoder = new TextEncoder();
@@ -229,7 +221,7 @@ export class CsvEncoder {
   readonly #tagColumnSet: ReadonlySet<string>;
   readonly #time: CachedTime;
   readonly #metricPrefix = new IdCache<Metric, Uint8Array>();
-  readonly #tagFragment = new IdCache<TagSet, Uint8Array>(maxCachedTagSets);
+  readonly #tagFragment = new IdCache<TagSet, Uint8Array>();
   #lastMetadata: Readonly<Record<string, string>> | undefined;
   #lastMetadataBytes = new Uint8Array(0);
 

@@ -325,7 +325,7 @@ export class LineEncoder {
   readonly #tagCache = new WeakMap<TagSet, TagParts>();
   readonly #measurements = new Map<Metric, string>();
   readonly #measurementBytes = new IdCache<Metric, Uint8Array>();
-  readonly #byteParts = new IdCache<TagSet, { head: Uint8Array; tail: Uint8Array }>(100_000);
+  readonly #byteParts = new IdCache<TagSet, { head: Uint8Array; tail: Uint8Array }>();
   /** The timestamp and the line's newline. */
   readonly #time = new CachedTime((t) => this.timestamp(t), new Uint8Array([0x0a]));
 

@@ -38,12 +38,6 @@ import type {
 
 /** k6's fixed JSON flush period. */
 const flushPeriodMs = 200;
-const maxCachedTagSets = 100_000;
-/**
- * Buffered samples that trigger a flush before the period ends: at high sample rates a whole
- * period's worth would otherwise sit in memory, and could overflow the buffer while the
- * previous flush is still writing.
- */
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const VALUE_KEY = utf8.encode('","value":');
@@ -125,7 +119,7 @@ export class JsonEncoder {
   /** The time, then `","value":`. */
   readonly #time: CachedTime;
   /** `,"tags":{...}}}\n`: the tags and the line's end (see {@link JsonEncoder.encodeTo}). */
-  readonly #tagsTail = new IdCache<TagSet, Uint8Array>(maxCachedTagSets);
+  readonly #tagsTail = new IdCache<TagSet, Uint8Array>();
   #lastMetadata: Readonly<Record<string, string>> | undefined;
   #lastMetadataBytes = new Uint8Array(0);
   /** Samples skipped because their value has no JSON form (NaN, ±Inf). */

@@ -130,9 +130,6 @@ export function statsdConfig(
   return cfg;
 }
 
-/** Tag sets whose line fragments are cached; beyond this the caches start over. */
-const maxCachedTagSets = 100_000;
-
 /**
  * Encodes samples as StatsD lines (one per sample, no trailing newline), following §1.3:
  * counters as integers (truncated), gauges and trends with six decimals, rates as counters
@@ -155,11 +152,11 @@ export class StatsdEncoder {
   readonly #prefixBytes = new IdCache<Metric, Uint8Array>();
   /** `|c`, `|g`, `|ms` and the tags, per tag set. */
   readonly #suffixBytes = {
-    c: new IdCache<TagSet, Uint8Array>(maxCachedTagSets),
-    g: new IdCache<TagSet, Uint8Array>(maxCachedTagSets),
-    ms: new IdCache<TagSet, Uint8Array>(maxCachedTagSets),
+    c: new IdCache<TagSet, Uint8Array>(),
+    g: new IdCache<TagSet, Uint8Array>(),
+    ms: new IdCache<TagSet, Uint8Array>(),
   };
-  readonly #checkBytes = new IdCache<TagSet, [Uint8Array, Uint8Array]>(maxCachedTagSets);
+  readonly #checkBytes = new IdCache<TagSet, [Uint8Array, Uint8Array]>();
 
   constructor(cfg: Pick<StatsdConfig, "namespace" | "enableTags" | "tagBlocklist">) {
     this.#namespace = cfg.namespace;

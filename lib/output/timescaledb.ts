@@ -128,7 +128,7 @@ export class CopyEncoder {
   #secondText = "";
 
   readonly #metricBytes = new IdCache<Metric, Uint8Array>();
-  readonly #tagBytes = new IdCache<TagSet, Uint8Array>(100_000);
+  readonly #tagBytes = new IdCache<TagSet, Uint8Array>();
   /** `2026-01-01T10:00:00.123456` (the `Z` is in the metric column's bytes). */
   readonly #time = new CachedTime((time) => this.#timeText(time));
 
@@ -215,7 +215,7 @@ const PG_EPOCH_SECONDS = 946_684_800;
  */
 export class BinaryCopyEncoder {
   readonly #metricBytes = new IdCache<Metric, Uint8Array>();
-  readonly #tagBytes = new IdCache<TagSet, Uint8Array>(100_000);
+  readonly #tagBytes = new IdCache<TagSet, Uint8Array>();
   /** Field count, then the `ts` field: 2 + 4 + 8 bytes. */
   readonly #head = new Uint8Array(14);
   readonly #headView = new DataView(this.#head.buffer);
