@@ -30,10 +30,10 @@ interface Received {
 }
 
 /** A strict StatsD listener on 127.0.0.1: rejects (records) malformed lines. */
-async function statsdListener() {
+async function statsdListener(port = 0) {
   const socket = dgram.createSocket("udp4");
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
-  const port = (socket.address() as { port: number }).port;
+  await new Promise<void>((r) => socket.bind(port, "127.0.0.1", () => r()));
+  port = (socket.address() as { port: number }).port;
   const got: Received = { datagrams: [], lines: [] };
   const malformed: string[] = [];
   socket.on("message", (msg) => {
@@ -326,6 +326,30 @@ Deno.test("statsd: sendmmsg batches in order, and a refused datagram is counted 
   });
   await server.close();
   assertEquals(UdpBatchSocket.open("::1", server.port), undefined, "IPv4 only");
+});
+
+Deno.test("statsd: sendmmsg to a port nobody listens on is silent, and connects again once somebody does", async () => {
+  const gone = await statsdListener();
+  const port = gone.port;
+  await gone.close();
+  const socket = UdpBatchSocket.open("127.0.0.1", port, 7);
+  assert(socket, "FFI batching under deno test -A");
+  assert(socket.connected);
+  const texts = Array.from({ length: 40 }, (_, i) => `k6.n:${i}|c`);
+  const bytes = new TextEncoder().encode(texts.join(""));
+  const ranges: [number, number, number][] = [];
+  let at = 0;
+  for (const t of texts) ranges.push([at, at += t.length, 1]);
+  // Each datagram's "port unreachable" would refuse the next one on a connected socket.
+  assertEquals(await socket.send(bytes, ranges), { failed: 0 });
+  assertEquals(socket.connected, false);
+  const server = await statsdListener(port);
+  assertEquals(await socket.send(bytes, ranges), { failed: 0 });
+  assertEquals(socket.connected, true);
+  await server.waitLines(texts.length);
+  assertEquals(server.got.datagrams, texts);
+  await socket.close();
+  await server.close();
 });
 
 Deno.test("statsd: a Deno UDP socket that can't bind falls back to node:dgram", async () => {
