@@ -205,7 +205,7 @@ export class UdpBatchSocket {
           // A blocking socket stops short only at an error, most likely an earlier
           // datagram's "port unreachable", which a connected socket reports on its next send
           // instead of sending it: nobody listens (yet). Unconnected sockets hear no such
-          // reports, so on unconnected, until the next flush.
+          // reports, so the rest of this flush goes out unconnected.
           this.#disconnect();
           retried = done;
           continue;
