@@ -89,7 +89,6 @@ export class UdpBatchSocket {
   readonly #sockaddrPtr: Deno.PointerObject;
   /** Connected to the destination (see the module documentation); otherwise named per send. */
   #connected = false;
-  #named = false;
   /** Serialises batches, which share the message arrays. */
   #busy: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -135,9 +134,7 @@ export class UdpBatchSocket {
 
   /** Sets every message's `msg_name`: none on a connected socket, else the destination. */
   #name(connected: boolean): void {
-    if (connected === this.#connected && this.#named) return;
     this.#connected = connected;
-    this.#named = true;
     const name = connected ? 0n : address(this.#sockaddrPtr);
     const length = connected ? 0n : BigInt(SOCKADDR_IN);
     for (let i = 0; i < this.#batch; i++) {
@@ -231,9 +228,8 @@ export class UdpBatchSocket {
   #sendOne(bytes: Uint8Array, start: number, end: number): string | undefined {
     const lib = this.#libc;
     const ptr = Deno.UnsafePointer.of(bytes.subarray(start, end));
-    const r = this.#connected
-      ? lib.sendto(this.#fd, ptr, BigInt(end - start), MSG_DONTWAIT, null, 0)
-      : lib.sendto(this.#fd, ptr, BigInt(end - start), MSG_DONTWAIT, this.#sockaddrPtr, 16);
+    // Only reached unconnected (a refusal disconnects first), so the destination is named.
+    const r = lib.sendto(this.#fd, ptr, BigInt(end - start), MSG_DONTWAIT, this.#sockaddrPtr, 16);
     if (r >= 0) return undefined;
     const errno = new Deno.UnsafePointerView(lib.__errno_location()!).getInt32();
     const text = lib.strerror(errno);
