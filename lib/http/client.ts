@@ -507,6 +507,8 @@ export class HttpTransport {
       try {
         try {
           await wire.write(head);
+          // A large body goes in a write of its own rather than copied behind the head.
+          if (req.body !== null && req.body.length > maxJoinedBody) await wire.write(req.body);
         } catch (err) {
           throw classifyError(err, "write", target.host, "");
         }
@@ -642,7 +644,17 @@ function needsZeroLength(method: string): boolean {
   return method === "POST" || method === "PUT" || method === "PATCH";
 }
 
-/** Serialises request line, headers and body into one buffer (one write, one segment). */
+/**
+ * Bodies up to this size are copied behind the request head, so that the request leaves in
+ * one write (one segment for a small POST); larger ones are written from their own buffer,
+ * where the copy would cost more than the second write (outputs post megabytes).
+ */
+const maxJoinedBody = 64 * 1024;
+
+/**
+ * Serialises request line, headers and, up to {@link maxJoinedBody}, the body into one buffer
+ * (one write, one segment).
+ */
 function encodeRequest(req: PreparedRequest, target: Target, close: boolean): Uint8Array {
   const h = req.headers;
   let host = target.hostHeader;
@@ -670,7 +682,9 @@ function encodeRequest(req: PreparedRequest, target: Target, close: boolean): Ui
   else if (needsZeroLength(req.method)) text += "Content-Length: 0\r\n";
   if (close) text += "Connection: close\r\n";
   text += "\r\n";
-  if (body === null || body.length === 0) return encoder.encode(text);
+  if (body === null || body.length === 0 || body.length > maxJoinedBody) {
+    return encoder.encode(text);
+  }
   // Head is ASCII in the common case; size the buffer for the worst case of UTF-8.
   const out = new Uint8Array(text.length * 3 + body.length);
   const { written } = encoder.encodeInto(text, out);

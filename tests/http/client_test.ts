@@ -106,6 +106,27 @@ Deno.test("client: POST body with Content-Length, Host override, basic auth from
     assertEquals(auth.status, 200);
     const noAuth = await t.executeRequest(get(`${server.url}/basic-auth/user/p@ss`));
     assertEquals(noAuth.status, 401);
+
+    // A body past 64 KiB leaves in its own write, after the head: it arrives whole, is
+    // counted, and the connection's framing holds for the request after it.
+    const big = "0123456789abcdef".repeat(12_500);
+    const head = `POST /post HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${big.length}\r\n\r\n`;
+    for (const size of [big.length, 65_536, 65_537]) {
+      const posted = await t.executeRequest({
+        method: "POST",
+        url: `${server.url}/post`,
+        headers: ["Content-Type", "text/plain"],
+        body: new TextEncoder().encode(big.slice(0, size)),
+        timeout: 5000,
+        discardBody: false,
+      });
+      assertEquals([posted.status, posted.reused], [200, true]);
+      assertEquals(JSON.parse(text.decode(posted.body!)).data, big.slice(0, size));
+      assertEquals(posted.bytesSent, head.replace(String(big.length), String(size)).length + size);
+    }
+    const next = await t.executeRequest(get(`${server.url}/get`));
+    assertEquals([next.status, next.reused], [200, true]);
   } finally {
     t.close();
     await server.close();
