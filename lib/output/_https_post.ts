@@ -2,7 +2,7 @@
  * One HTTPS POST through node:https, for outputs whose TLS settings `fetch` cannot express:
  * Deno's fetch can neither skip certificate verification per request nor pin the minimum TLS
  * version. Used by prometheus-rw (`insecureSkipTLSVerify`, `tlsMinVersion`, client
- * certificates) and influxdb (`insecure=true`).
+ * certificates).
  *
  * @example
  * ```ts

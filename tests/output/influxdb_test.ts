@@ -141,6 +141,34 @@ Deno.test("influxdb: end to end against a real influxd", async (t) => {
       assertEquals(r.results[0].series?.[0].values[0].slice(1), [75_000, 2_812_462_500]);
     });
 
+    await t.step("with a proxy, every request goes through it (fetch's proxy client)", async () => {
+      // A forwarding proxy: HTTP requests to it carry the absolute URL as their target. The
+      // address is a port nobody listens on, so a request that skipped the proxy would fail.
+      const seen: string[] = [];
+      const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+        const url = new URL(req.url);
+        seen.push(`${req.method} ${url.pathname} ${req.headers.get("authorization")}`);
+        const res = await fetch(`${server.url}${url.pathname}${url.search}`, {
+          method: req.method,
+          headers: req.headers,
+          body: await req.arrayBuffer(),
+        });
+        const body = res.status === 204 ? null : await res.arrayBuffer();
+        return new Response(body, { status: res.status });
+      });
+      try {
+        const { out, logs } = await feed(server, `http://u:pw@127.0.0.1:${freePort()}/viaproxy`, {
+          K6_INFLUXDB_PROXY: `http://127.0.0.1:${proxy.addr.port}`,
+        });
+        assertEquals(out.stats?.(), { droppedSamples: 0 });
+        assertEquals(logs.filter((l) => /Couldn't|not reachable/.test(l)), []);
+        assertEquals(seen, ["POST /query Basic dTpwdw==", "POST /write Basic dTpwdw=="]);
+        assertEquals(await counts(server, "viaproxy"), EXPECTED_COUNTS);
+      } finally {
+        await proxy.shutdown();
+      }
+    });
+
     await t.step("server killed mid-run: run not slowed, undelivered samples counted", async () => {
       const { params, logs } = testParams("influxdb", {
         configArgument: `http://writer:s3cret@127.0.0.1:${server.port}/midrun?pushInterval=50ms`,
