@@ -424,9 +424,9 @@ export class TestRun {
     const decoder = new SampleDecoder(this.#tagPool, this.#registry);
     return {
       onSamples: (batch) => {
-        const samples = decoder.decode(batch);
-        if (this.#manager) this.#manager.push(samples);
-        else for (const s of samples) this.#pendingSamples.push(s);
+        // Decoded when dispatched, so the Sample objects die young (see OutputManager).
+        if (this.#manager) this.#manager.pushEncoded(decoder.deferred(batch));
+        else decoder.decodeInto(batch, this.#pendingSamples);
       },
       onAbort: (message, internal) => {
         this.#fail({

@@ -8,6 +8,7 @@
 import type { Metric, MetricRegistry, MetricType, ValueType } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import { type TagSet, TagSetPool } from "../metrics/tags.ts";
+import type { EncodedSamples } from "../output/manager.ts";
 
 /** One batch as posted by a host. */
 export interface SampleBatchMessage {
@@ -109,11 +110,20 @@ export class SampleDecoder {
   }
 
   decode(msg: SampleBatchMessage): Sample[] {
+    const out: Sample[] = [];
+    this.decodeInto(msg, out);
+    return out;
+  }
+
+  /**
+   * Appends the batch's samples to `out`. Batches from one host must be decoded in the order
+   * they were posted: a batch names only the tag sets and metrics that are new since the last.
+   */
+  decodeInto(msg: SampleBatchMessage, out: Sample[]): void {
     for (const [id, name, type, contains] of msg.metrics) {
       this.#metrics[id] = this.#registry.register(name, type, contains);
     }
     for (const [id, key] of msg.tags) this.#tags[id] = this.#pool.internKey(key);
-    const out = new Array<Sample>(msg.count);
     const d = msg.data;
     let meta = msg.meta;
     let metaAt = 0;
@@ -122,14 +132,18 @@ export class SampleDecoder {
       let metadata: Readonly<Record<string, string>> | undefined = undefined;
       if (meta && metaAt < meta.length && meta[metaAt][0] === i) metadata = meta[metaAt++][1];
       else if (meta && metaAt >= meta.length) meta = undefined;
-      out[i] = {
+      out.push({
         metric: this.#metrics[d[at]],
         tags: this.#tags[d[at + 1]],
         time: d[at + 2],
         value: d[at + 3],
         metadata,
-      };
+      });
     }
-    return out;
+  }
+
+  /** The batch as {@link EncodedSamples}: decoded by this decoder when the manager asks. */
+  deferred(msg: SampleBatchMessage): EncodedSamples {
+    return { count: msg.count, decodeInto: (out) => this.decodeInto(msg, out) };
   }
 }

@@ -115,6 +115,58 @@ Deno.test("OutputManager dispatches every 50 ms, not on every push", async () =>
   assert(pushed / a.batches.length >= 2, `${pushed} samples in ${a.batches.length} batches`);
 });
 
+Deno.test("encoded samples are decoded at the tick, one batch each, in order with plain pushes", async () => {
+  const events: string[] = [];
+  const a = recorder("a", events);
+  const consumed: (readonly Sample[])[] = [];
+  const manager = new OutputManager([{ name: "a", output: a }], {
+    logger: captureLogger().logger,
+    consumer: (s) => consumed.push(s),
+  });
+  await manager.start();
+  const samples = fixedSamples();
+  const encoded = (from: number, to: number) => ({
+    count: to - from,
+    decodeInto(out: Sample[]) {
+      events.push(`decode ${from}-${to}`);
+      for (let i = from; i < to; i++) out.push(samples[i]);
+    },
+  });
+  manager.push(samples.slice(0, 1));
+  manager.pushEncoded(encoded(1, 3));
+  manager.push(samples.slice(3, 4));
+  manager.push(samples.slice(4, 5));
+  manager.pushEncoded(encoded(5, samples.length));
+  manager.pushEncoded({ count: 0, decodeInto: () => events.push("decoded an empty batch") });
+  // Nothing is decoded while the batch waits for its tick.
+  assertEquals(events, ["a:callback", "a:start"]);
+  while (a.batches.length === 0) await sleep(5);
+  // One batch per host message or run of plain pushes, each decoded just before it goes out.
+  assertEquals(events.slice(2), [
+    "a:add",
+    "decode 1-3",
+    "a:add",
+    "a:add",
+    `decode 5-${samples.length}`,
+    "a:add",
+  ]);
+  assertEquals(a.batches, [
+    samples.slice(0, 1),
+    samples.slice(1, 3),
+    samples.slice(3, 5),
+    samples.slice(5),
+  ]);
+  assertEquals(consumed.length, 4);
+  assert(consumed.every((batch, i) => batch === a.batches[i]), "the engine gets the same arrays");
+  // The final dispatch on stop decodes what is left; later pushes are ignored.
+  manager.pushEncoded(encoded(0, 2));
+  await manager.stop(null);
+  manager.pushEncoded(encoded(2, 4));
+  assertEquals(a.batches.slice(4), [samples.slice(0, 2)]);
+  assertEquals(events.at(-1), "a:stop:null");
+  assertEquals(manager.dispatchedSamples, samples.length + 2);
+});
+
 Deno.test("OutputManager dispatches at once when a batch reaches maxBatchSamples", async () => {
   const a = recorder("a", []);
   const manager = new OutputManager([{ name: "a", output: a }], {
@@ -125,6 +177,11 @@ Deno.test("OutputManager dispatches at once when a batch reaches maxBatchSamples
   manager.push(manySamples(25));
   assertEquals(a.batches.length, 1);
   assertEquals(a.batches[0].length, 25);
+  // Encoded samples count towards the limit before they are decoded.
+  const more = manySamples(12);
+  manager.push(more.slice(0, 4));
+  manager.pushEncoded({ count: 8, decodeInto: (out) => out.push(...more.slice(4)) });
+  assertEquals(a.batches.slice(1), [more.slice(0, 4), more.slice(4)]);
   await manager.stop(null);
 });
 
