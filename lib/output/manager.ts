@@ -156,12 +156,9 @@ export class OutputManager {
   push(samples: readonly Sample[]): void {
     if (this.#stopping || samples.length === 0) return;
     // Appended to the last part when that is a copy of earlier pushes, else a new copy.
-    let own = this.#parts.at(-1);
-    if (own === undefined || !Array.isArray(own)) {
-      own = [];
-      this.#parts.push(own);
-    }
-    const into = own as Sample[];
+    const last = this.#parts.at(-1);
+    const into = Array.isArray(last) ? last : [];
+    if (into !== last) this.#parts.push(into);
     for (let i = 0; i < samples.length; i++) into.push(samples[i]);
     this.#added(samples.length);
   }
@@ -233,11 +230,12 @@ export class OutputManager {
     this.#parts = [];
     this.#pendingCount = 0;
     for (const part of parts) {
-      let batch = part as Sample[];
-      if ("decodeInto" in part) {
-        batch = [];
-        part.decodeInto(batch);
+      if (Array.isArray(part)) {
+        this.#dispatchBatch(part);
+        continue;
       }
+      const batch: Sample[] = [];
+      part.decodeInto(batch);
       this.#dispatchBatch(batch);
     }
   }

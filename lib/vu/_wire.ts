@@ -109,12 +109,6 @@ export class SampleDecoder {
     this.#tags = [pool.empty];
   }
 
-  decode(msg: SampleBatchMessage): Sample[] {
-    const out: Sample[] = [];
-    this.decodeInto(msg, out);
-    return out;
-  }
-
   /**
    * Appends the batch's samples to `out`. Batches from one host must be decoded in the order
    * they were posted: a batch names only the tag sets and metrics that are new since the last.

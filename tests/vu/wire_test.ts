@@ -49,5 +49,7 @@ Deno.test("samples cross the wire and are decoded later, in order, into the main
   // The objects are the main side's interned ones.
   assertEquals(out[2].metric, registry.get("my_trend"));
   assertEquals(out[0].tags, pool.intern({ method: "GET" }));
-  assertEquals(decoder.decode(posted[0]).map(plain), out.slice(0, 2).map(plain));
+  const again: Sample[] = [];
+  decoder.decodeInto(posted[0], again);
+  assertEquals(again.map(plain), out.slice(0, 2).map(plain));
 });
