@@ -18,9 +18,29 @@ import type { Sample } from "../metrics/sample.ts";
 const PAIRS = new Uint8Array(200).map((_, i) => 48 + (i & 1 ? (i >> 1) % 10 : ((i >> 1) / 10) | 0));
 
 /** Decimal digits of an integer in [0, 2^31). */
-function digitCount(n: number): number {
+export function digitCount(n: number): number {
   if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
   return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/**
+ * Writes the integer `n` in [0, 2^31) as exactly `count` digits (zero-padded) into
+ * `buf[end - count, end)`, two digits per step from a table: int32 division by a constant is a
+ * multiplication, where the float `Math.floor(n / 10)` per digit was a division (~a third of
+ * the JSON encoder's time).
+ */
+export function putInt31(buf: Uint8Array, end: number, n: number, count: number): void {
+  n |= 0;
+  const start = end - count;
+  let at = end;
+  while (at - start >= 2) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    buf[--at] = PAIRS[r + 1];
+    buf[--at] = PAIRS[r];
+    n = q;
+  }
+  if (at > start) buf[--at] = 48 + n;
 }
 
 /** Growable byte buffer; `take()` hands the bytes over, `recycle()` hands them back. */
@@ -114,24 +134,11 @@ export class ByteSink {
     this.#int31(frac, digits);
   }
 
-  /**
-   * Appends the integer `n` in [0, 2^31) as exactly `count` digits (zero-padded), two digits
-   * per step from a table: int32 division by a constant is a multiplication, where the
-   * float `Math.floor(n / 10)` per digit was a division (~a third of the JSON encoder's time).
-   */
+  /** Appends the integer `n` in [0, 2^31) as exactly `count` digits (zero-padded). */
   #int31(n: number, count: number): void {
     const end = this.#length + count;
     if (end > this.#buf.length) this.#grow(end);
-    const buf = this.#buf;
-    let at = end;
-    while (at - this.#length >= 2) {
-      const q = (n / 100) | 0;
-      const r = (n - q * 100) << 1;
-      buf[--at] = PAIRS[r + 1];
-      buf[--at] = PAIRS[r];
-      n = q;
-    }
-    if (at > this.#length) buf[--at] = 48 + n;
+    putInt31(this.#buf, end, n, count);
     this.#length = end;
   }
 
@@ -201,40 +208,66 @@ export class ByteSink {
 }
 
 /**
- * Writes sample times through a formatter, keeping the bytes of the last time: the samples of
- * one request (nine) share a time, so most samples copy ~30 cached bytes instead of formatting.
+ * Writes the ASCII text of a sample time (Unix epoch ms) into `buf` from index 0 and returns
+ * its length, at most {@link MAX_TIME_TEXT} bytes.
+ */
+export type TimeWriter = (time: number, buf: Uint8Array) => number;
+
+/** The longest text a {@link TimeWriter} may write. */
+export const MAX_TIME_TEXT = 64;
+
+/**
+ * A {@link TimeWriter} from a function returning the text (ASCII, at most
+ * {@link MAX_TIME_TEXT} characters), for formats that are not on a hot path.
  *
  * @example
  * ```ts
- * const time = new CachedTime((t) => "" + Math.floor(t / 1000));
+ * const write = textTimeWriter((t) => "" + Math.floor(t / 1000));
+ * ```
+ */
+export function textTimeWriter(format: (time: number) => string): TimeWriter {
+  return (time, buf) => {
+    const text = format(time);
+    if (text.length > MAX_TIME_TEXT) throw new RangeError(`time text too long: ${text}`);
+    for (let i = 0; i < text.length; i++) buf[i] = text.charCodeAt(i);
+    return text.length;
+  };
+}
+
+/**
+ * Writes sample times through a {@link TimeWriter}, keeping the bytes of the last time: the
+ * samples of one request (nine) share a time, so most samples copy ~30 cached bytes instead
+ * of formatting.
+ *
+ * @example
+ * ```ts
+ * const time = new CachedTime(textTimeWriter((t) => "" + Math.floor(t / 1000)));
  * time.write(sink, 1767261600123.456); // "1767261600"
  * ```
  */
 export class CachedTime {
-  readonly #format: (time: number) => string;
+  readonly #format: TimeWriter;
   readonly #suffix: Uint8Array;
   #last = NaN;
-  #buf = new Uint8Array(64);
+  readonly #buf: Uint8Array;
   #length = 0;
 
   /**
-   * `format` must return ASCII text (every time format the outputs have does). `suffix` is
-   * written after every time (JSON's `","value":`): one copy instead of two per sample.
+   * `suffix` is written after every time (JSON's `","value":`): one copy instead of two per
+   * sample.
    */
-  constructor(format: (time: number) => string, suffix: Uint8Array = new Uint8Array(0)) {
+  constructor(format: TimeWriter, suffix: Uint8Array = new Uint8Array(0)) {
     this.#format = format;
     this.#suffix = suffix;
+    this.#buf = new Uint8Array(MAX_TIME_TEXT + suffix.length);
   }
 
   /** Appends the formatted `time`, then the suffix, to `sink`. */
   write(sink: ByteSink, time: number): void {
     if (time !== this.#last) {
-      const text = this.#format(time);
-      const length = text.length + this.#suffix.length;
-      if (length > this.#buf.length) this.#buf = new Uint8Array(length * 2);
-      for (let i = 0; i < text.length; i++) this.#buf[i] = text.charCodeAt(i);
-      this.#buf.set(this.#suffix, text.length);
-      this.#length = length;
+      const length = this.#format(time, this.#buf);
+      this.#buf.set(this.#suffix, length);
+      this.#length = length + this.#suffix.length;
       this.#last = time;
     }
     sink.bytesN(this.#buf, this.#length);

@@ -23,11 +23,11 @@ import type { Logger } from "../log.ts";
 import type { Metric } from "../metrics/metric.ts";
 import type { Sample } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
-import { csvField, LocalTimeFormatter, writeFixed6 } from "./_format.ts";
+import { csvField, LocalTimeFormatter, putUint, writeFixed6 } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
 import { enabledSystemTags, metadataSystemTags } from "./_options.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink, CachedTime, EncodedQueue } from "./_byte_sink.ts";
+import { ByteSink, CachedTime, EncodedQueue, type TimeWriter } from "./_byte_sink.ts";
 import { IdCache } from "./_id_cache.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, TestRunError } from "./types.ts";
 
@@ -168,27 +168,29 @@ export function csvColumns(systemTags: Iterable<string>): string[] {
   return ["metric_name", "timestamp", "metric_value", ...tagColumns, "extra_tags", "metadata"];
 }
 
-type TimeEncoder = (time: number) => string;
-
-function timeEncoder(format: CsvTimeFormat): TimeEncoder {
+/** The writer of a `timeFormat`: digits straight into the cached time's buffer. */
+function timeWriter(format: CsvTimeFormat): TimeWriter {
   const local = new LocalTimeFormatter();
   switch (format) {
     case "unix":
-      return (t) => "" + Math.floor(t / 1000);
+      return (t, buf) => putUint(buf, 0, Math.floor(t / 1000));
     case "unix_milli":
-      return (t) => "" + Math.floor(unixMicros(t) / 1000);
+      return (t, buf) => putUint(buf, 0, Math.floor(unixMicros(t) / 1000));
     case "unix_micro":
-      return (t) => "" + unixMicros(t);
+      return (t, buf) => putUint(buf, 0, unixMicros(t));
     case "unix_nano":
-      return (t) => {
-        const micros = unixMicros(t);
+      return (t, buf) => {
         // Nanoseconds exceed 2^53; samples only carry microseconds, so append "000".
-        return micros === 0 ? "0" : micros + "000";
+        const micros = unixMicros(t);
+        if (micros === 0) return putUint(buf, 0, 0);
+        const at = putUint(buf, 0, micros);
+        buf[at] = buf[at + 1] = buf[at + 2] = 0x30;
+        return at + 3;
       };
     case "rfc3339":
-      return (t) => local.rfc3339(t);
+      return (t, buf) => local.writeRfc3339(t, buf);
     case "rfc3339_nano":
-      return (t) => local.rfc3339Nano(t);
+      return (t, buf) => local.writeRfc3339Nano(t, buf);
   }
 }
 
@@ -229,7 +231,7 @@ export class CsvEncoder {
     this.columns = csvColumns(systemTags);
     this.#tagColumns = this.columns.slice(3, -2);
     this.#tagColumnSet = new Set(this.#tagColumns);
-    this.#time = new CachedTime(timeEncoder(timeFormat));
+    this.#time = new CachedTime(timeWriter(timeFormat));
   }
 
   /** The header line. */

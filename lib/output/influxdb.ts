@@ -27,7 +27,7 @@ import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats } from "./types.ts";
 import { PeriodicFlusher, SampleBuffer } from "./helpers.ts";
-import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { ByteSink, CachedTime, textTimeWriter } from "./_byte_sink.ts";
 import { IdCache } from "./_id_cache.ts";
 import { HttpTransport } from "../http/client.ts";
 import { writeMillionths } from "./_format.ts";
@@ -327,7 +327,10 @@ export class LineEncoder {
   readonly #measurementBytes = new IdCache<Metric, Uint8Array>();
   readonly #byteParts = new IdCache<TagSet, { head: Uint8Array; tail: Uint8Array }>();
   /** The timestamp and the line's newline. */
-  readonly #time = new CachedTime((t) => this.timestamp(t), new Uint8Array([0x0a]));
+  readonly #time = new CachedTime(
+    textTimeWriter((t) => this.timestamp(t)),
+    new Uint8Array([0x0a]),
+  );
 
   constructor(tagsAsFields: ReadonlyMap<string, FieldType>, precision: string) {
     this.#asFields = tagsAsFields;

@@ -131,7 +131,7 @@ export class JsonEncoder {
   ) {
     this.#thresholds = thresholds;
     const local = new LocalTimeFormatter();
-    this.#time = new CachedTime((t) => local.rfc3339Nano(t), VALUE_KEY);
+    this.#time = new CachedTime((t, buf) => local.writeRfc3339Nano(t, buf), VALUE_KEY);
     if (!submetricsEnabled(options)) return;
     const add = (parent: string, selector: string) => {
       const sub = parseSubmetric(parent, selector);

@@ -33,7 +33,7 @@ import { sampleTimeParts } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import type { Output, OutputFactory, OutputParams, OutputStats, Threshold } from "./types.ts";
 import { PeriodicFlusher } from "./helpers.ts";
-import { ByteSink, CachedTime } from "./_byte_sink.ts";
+import { ByteSink, CachedTime, textTimeWriter } from "./_byte_sink.ts";
 import { IdCache } from "./_id_cache.ts";
 import { writeMillionths } from "./_format.ts";
 import { Buffer } from "node:buffer";
@@ -130,7 +130,7 @@ export class CopyEncoder {
   readonly #metricBytes = new IdCache<Metric, Uint8Array>();
   readonly #tagBytes = new IdCache<TagSet, Uint8Array>();
   /** `2026-01-01T10:00:00.123456` (the `Z` is in the metric column's bytes). */
-  readonly #time = new CachedTime((time) => this.#timeText(time));
+  readonly #time = new CachedTime(textTimeWriter((time) => this.#timeText(time)));
 
   #timeText(time: number): string {
     const { seconds, nanos } = sampleTimeParts(time);

@@ -1,5 +1,11 @@
-import { assert, assertEquals } from "../_assert.ts";
-import { ByteSink, EncodedQueue } from "../../lib/output/_byte_sink.ts";
+import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import {
+  ByteSink,
+  CachedTime,
+  EncodedQueue,
+  MAX_TIME_TEXT,
+  textTimeWriter,
+} from "../../lib/output/_byte_sink.ts";
 import type { Sample } from "../../lib/metrics/sample.ts";
 
 const fake = (n: number) => new Array(n).fill(null) as unknown as Sample[];
@@ -118,4 +124,28 @@ Deno.test("EncodedQueue bounds memory, counts and warns once about what it refus
   const batch = q.take()!;
   assertEquals([ascii(batch.bytes), batch.samples], ["abababab", 4]);
   assertEquals(q.take(), undefined);
+});
+
+Deno.test("CachedTime writes the time and suffix, formatting only when the time changes", () => {
+  let calls = 0;
+  const time = new CachedTime((t, buf) => {
+    calls++;
+    buf[0] = 0x30 + (t % 10);
+    return 1;
+  }, new TextEncoder().encode(","));
+  const sink = new ByteSink(4);
+  time.write(sink, 3);
+  time.write(sink, 3);
+  time.write(sink, 4);
+  assertEquals(ascii(sink.view()), "3,3,4,");
+  assertEquals(calls, 2);
+});
+
+Deno.test("textTimeWriter copies the text and refuses text the buffer cannot hold", () => {
+  const time = new CachedTime(textTimeWriter((t) => "t" + t));
+  const sink = new ByteSink();
+  time.write(sink, 12.5);
+  assertEquals(ascii(sink.view()), "t12.5");
+  const long = new CachedTime(textTimeWriter(() => "x".repeat(MAX_TIME_TEXT + 1)));
+  assertThrows(() => long.write(sink, 1), RangeError, "time text too long");
 });

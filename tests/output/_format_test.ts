@@ -5,6 +5,7 @@ import {
   formatJSONNumber,
   jsonString,
   LocalTimeFormatter,
+  putUint,
   writeFixed6,
   writeJSONNumber,
 } from "../../lib/output/_format.ts";
@@ -157,5 +158,43 @@ Deno.test("LocalTimeFormatter uses the local offset", async () => {
     assertEquals(f.rfc3339Nano(t0 + 10.5), "2024-05-01T06:00:00.0105-04:00");
     // Winter time: the offset follows the sample's date, not today's.
     assertEquals(f.rfc3339(Date.UTC(2024, 0, 15, 12)), "2024-01-15T07:00:00-05:00");
+  });
+});
+
+Deno.test("putUint writes every integer below 2^53, across the int32 boundary", () => {
+  const buf = new Uint8Array(32);
+  const text = (n: number, at = 0) =>
+    new TextDecoder().decode(buf.subarray(at, putUint(buf, at, n)));
+  for (
+    const n of [
+      0,
+      7,
+      10,
+      99,
+      100,
+      2147483647,
+      2147483648,
+      999999999999,
+      1000000000000,
+      1732190112123456,
+      2 ** 53 - 1,
+    ]
+  ) {
+    assertEquals(text(n), String(n));
+  }
+  buf[2] = 0x21;
+  assertEquals(text(1000000000, 3), "1000000000"); // writes from `at` and leaves what is before
+  assertEquals(buf[2], 0x21);
+});
+
+Deno.test("LocalTimeFormatter writes the same bytes as its strings, from the buffer's start", async () => {
+  await withTZ("Asia/Kolkata", () => {
+    const f = new LocalTimeFormatter();
+    const buf = new Uint8Array(64).fill(0x21);
+    const n = f.writeRfc3339Nano(t0 + 0.5, buf);
+    assertEquals(new TextDecoder().decode(buf.subarray(0, n)), "2024-05-01T15:30:00.0005+05:30");
+    assertEquals(buf[n], 0x21);
+    const m = f.writeRfc3339(t0 + 0.5, buf);
+    assertEquals(new TextDecoder().decode(buf.subarray(0, m)), "2024-05-01T15:30:00+05:30");
   });
 });
