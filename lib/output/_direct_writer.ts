@@ -11,9 +11,15 @@
  * (`oflag=nocache`), and 0.04 s direct (`oflag=direct`).
  *
  * How:
- * - Two staging buffers of {@link STAGE} bytes, aligned to {@link BLOCK} (`posix_memalign`).
- *   Bytes are copied into one while the other is being written, so the copy and the disk
- *   overlap; a full buffer goes out with one `pwrite` on Deno's FFI thread (`nonblocking`).
+ * - Two staging buffers of {@link STAGE} bytes (`posix_memalign`). Bytes are copied into one
+ *   while the other is being written, so the copy and the disk overlap; a full buffer goes
+ *   out with one `pwrite` on Deno's FFI thread (`nonblocking`).
+ * - The buffers are aligned to {@link HUGE_PAGE} and asked for transparent huge pages
+ *   (`madvise(MADV_HUGEPAGE)`, which Linux's default THP mode `madvise` honours): for each
+ *   direct write the kernel pins the buffer's pages, and pinning two 2 MiB pages instead of
+ *   1024 small ones cut the CPU of a 4 MiB write from 167–170 µs to 33–52 µs (python3's
+ *   `os.pwrite` from an `mmap` on the development VM, both ways in one run). Where huge pages
+ *   can't be had the advice fails quietly and the small pages work as before.
  * - Direct writes must start, end and sit in memory on block boundaries. So a flush writes
  *   the whole blocks directly and the last, partial block through the ordinary descriptor
  *   (page cache), where a reader sees it at once; the partial block stays staged and goes
@@ -38,6 +44,9 @@ import { fileSymbols, libcLoader, openRegular } from "./_libc.ts";
 export const BLOCK = 4096;
 /** Size of each of the two staging buffers. */
 export const STAGE = 4 << 20;
+/** Alignment of the staging buffers: x86_64's and aarch64's (4 KiB granule) huge page. */
+export const HUGE_PAGE = 2 << 20;
+const MADV_HUGEPAGE = 14;
 
 const O_WRONLY = 0o1;
 /** `O_DIRECT` differs between the two architectures `libcLoader` allows. */
@@ -47,6 +56,7 @@ const symbols = {
   ...fileSymbols,
   posix_memalign: { parameters: ["buffer", "usize", "usize"], result: "i32" },
   free: { parameters: ["pointer"], result: "void" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   pwrite: {
     parameters: ["i32", "pointer", "usize", "i64"],
     result: "isize",
@@ -69,14 +79,18 @@ const loadLibc = libcLoader(symbols);
 interface Stage {
   readonly ptr: Deno.PointerObject;
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /** The kernel took the huge-page advice. */
+  readonly huge: boolean;
 }
 
 function allocStage(lib: Libc): Stage | undefined {
   const out = new BigUint64Array(1);
-  if (lib.posix_memalign(out, BigInt(BLOCK), BigInt(STAGE)) !== 0) return undefined;
+  if (lib.posix_memalign(out, BigInt(HUGE_PAGE), BigInt(STAGE)) !== 0) return undefined;
   const ptr = Deno.UnsafePointer.create(out[0]);
   if (ptr === null) return undefined;
-  return { ptr, bytes: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(ptr, STAGE)) };
+  // Before the first touch, so the pages are huge from the start.
+  const huge = lib.madvise(ptr, BigInt(STAGE), MADV_HUGEPAGE) === 0;
+  return { ptr, bytes: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(ptr, STAGE)), huge };
 }
 
 /** Writes all of `bytes` to `w`, however many `write` calls it takes. */
@@ -150,6 +164,16 @@ export class DirectWriter {
     const direct: Pwrite = async (fd, buf, length, offset) =>
       Number(await lib.pwrite(fd, buf, BigInt(length), BigInt(offset)));
     return new DirectWriter(lib, pwrite ?? direct, fd, file, [a, b]);
+  }
+
+  /** True when both staging buffers were given huge pages (see the module documentation). */
+  get hugePages(): boolean {
+    return this.#stages[0].huge && this.#stages[1].huge;
+  }
+
+  /** The staging buffers' addresses (tests look them up in `/proc/self/smaps`). */
+  get stageAddresses(): bigint[] {
+    return this.#stages.map((s) => BigInt(Deno.UnsafePointer.value(s.ptr)));
   }
 
   /** True once a direct write failed and the file is written through the page cache. */

@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "../_assert.ts";
-import { BLOCK, DirectWriter, type Pwrite, STAGE } from "../../lib/output/_direct_writer.ts";
+import {
+  BLOCK,
+  DirectWriter,
+  HUGE_PAGE,
+  type Pwrite,
+  STAGE,
+} from "../../lib/output/_direct_writer.ts";
 import { FileWriter } from "../../lib/output/_file_writer.ts";
 import { resident } from "./_page_cache.ts";
 
@@ -126,5 +132,44 @@ Deno.test("DirectWriter: not for pipes or missing files; FileWriter then writes 
     assert(await w.flush());
     await w.close();
     assertEquals(await reader, "line 1\nline 2\n");
+  });
+});
+
+/** The `/proc/self/smaps` fields of the mapping that holds `address`. */
+function smapsAt(address: bigint): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let inside = false;
+  for (const line of Deno.readTextFileSync("/proc/self/smaps").split("\n")) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (range) {
+      inside = BigInt("0x" + range[1]) <= address && address < BigInt("0x" + range[2]);
+      continue;
+    }
+    const field = /^(\w+):\s+(.*)$/.exec(line);
+    if (inside && field) fields[field[1]] = field[2];
+  }
+  return fields;
+}
+
+Deno.test("DirectWriter: the staging buffers are aligned to and advised for huge pages", async () => {
+  const mode = Deno.readTextFileSync("/sys/kernel/mm/transparent_hugepage/enabled");
+  await withDir(async (dir) => {
+    const path = `${dir}/out.bin`;
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    const w = DirectWriter.open(path, file);
+    assert(w);
+    try {
+      for (const address of w.stageAddresses) {
+        assertEquals(address % BigInt(HUGE_PAGE), 0n, "aligned to a huge page");
+      }
+      if (mode.includes("[never]")) return; // huge pages are off on this machine
+      assertEquals(w.hugePages, true, `THP mode ${mode.trim()}: the advice is taken`);
+      for (const address of w.stageAddresses) {
+        assertEquals(smapsAt(address).THPeligible, "1", "the stage's mapping may get huge pages");
+      }
+    } finally {
+      await w.close();
+      file.close();
+    }
   });
 });
