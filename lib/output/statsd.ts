@@ -150,12 +150,13 @@ export class StatsdEncoder {
   // The byte path's caches: `<namespace><name>:` per metric, `|<type><tags>` per type and tag
   // set, and the `check.<name>.pass:`/`.fail:` prefixes per tag set.
   readonly #prefixBytes = new IdCache<Metric, Uint8Array>();
-  /** `|c`, `|g`, `|ms` and the tags, per tag set. */
-  readonly #suffixBytes = {
-    c: new IdCache<TagSet, Uint8Array>(),
-    g: new IdCache<TagSet, Uint8Array>(),
-    ms: new IdCache<TagSet, Uint8Array>(),
-  };
+  /**
+   * `|c`, `|g`, `|ms` and the tags, per tag set: one field per type, since looking the cache
+   * up by the type's name was a megamorphic keyed load (~0.1 µs per request, `perf`).
+   */
+  readonly #counterSuffix = new IdCache<TagSet, Uint8Array>();
+  readonly #gaugeSuffix = new IdCache<TagSet, Uint8Array>();
+  readonly #trendSuffix = new IdCache<TagSet, Uint8Array>();
   readonly #checkBytes = new IdCache<TagSet, [Uint8Array, Uint8Array]>();
 
   constructor(cfg: Pick<StatsdConfig, "namespace" | "enableTags" | "tagBlocklist">) {
@@ -211,13 +212,17 @@ export class StatsdEncoder {
       case "counter":
         sink.bytes(this.#prefix(metric));
         writeTruncInt(sink, v);
-        sink.bytes(this.#suffix("c", sample.tags));
+        sink.bytes(this.#counterSuffix.get(sample.tags) ?? this.#suffix("c", sample.tags));
         return;
       case "gauge":
+        sink.bytes(this.#prefix(metric));
+        if (!writeMillionths(sink, v, false)) sink.ascii(v.toFixed(6));
+        sink.bytes(this.#gaugeSuffix.get(sample.tags) ?? this.#suffix("g", sample.tags));
+        return;
       case "trend":
         sink.bytes(this.#prefix(metric));
         if (!writeMillionths(sink, v, false)) sink.ascii(v.toFixed(6));
-        sink.bytes(this.#suffix(metric.type === "gauge" ? "g" : "ms", sample.tags));
+        sink.bytes(this.#trendSuffix.get(sample.tags) ?? this.#suffix("ms", sample.tags));
         return;
       default: {
         if (sample.tags.tags.check !== undefined) {
@@ -227,7 +232,7 @@ export class StatsdEncoder {
           sink.bytes(this.#prefix(metric));
           writeTruncInt(sink, v);
         }
-        sink.bytes(this.#suffix("c", sample.tags));
+        sink.bytes(this.#counterSuffix.get(sample.tags) ?? this.#suffix("c", sample.tags));
       }
     }
   }
@@ -237,10 +242,14 @@ export class StatsdEncoder {
       this.#prefixBytes.set(metric, utf8.encode(this.#namespace + metric.name + ":"));
   }
 
+  /** Makes and caches the suffix of a type and tag set (the caches' miss path). */
   #suffix(type: "c" | "g" | "ms", set: TagSet): Uint8Array {
-    const byTags = this.#suffixBytes[type];
-    return byTags.get(set) ??
-      byTags.set(set, utf8.encode("|" + type + (this.#enableTags ? this.#tags(set) : "")));
+    const cache = type === "c"
+      ? this.#counterSuffix
+      : type === "g"
+      ? this.#gaugeSuffix
+      : this.#trendSuffix;
+    return cache.set(set, utf8.encode("|" + type + (this.#enableTags ? this.#tags(set) : "")));
   }
 
   #checkPrefix(set: TagSet): [Uint8Array, Uint8Array] {
