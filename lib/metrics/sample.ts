@@ -27,14 +27,20 @@ export interface Sample {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Whole microseconds of a sample time (epoch ms) past its second, `Math.floor(time / 1000)`.
+ * Microsecond resolution is what a float of epoch-ms holds exactly; rounding to it keeps
+ * formatting stable, and a rounding that reaches the next second is clamped to 999999.
+ */
+export function sampleMicros(time: number, second: number): number {
+  const micros = Math.round((time - second * 1000) * 1000);
+  return micros >= 1_000_000 ? 999_999 : micros;
+}
+
 /** Splits a sample time into whole Unix seconds and nanoseconds within that second. */
 export function sampleTimeParts(time: number): { seconds: number; nanos: number } {
   const seconds = Math.floor(time / 1000);
-  // Microsecond resolution is what a float of epoch-ms holds exactly; round to it so that
-  // formatting is stable and never yields 1e9 nanos.
-  let micros = Math.round((time - seconds * 1000) * 1000);
-  if (micros >= 1_000_000) micros = 999_999;
-  return { seconds, nanos: micros * 1000 };
+  return { seconds, nanos: sampleMicros(time, seconds) * 1000 };
 }
 
 /**

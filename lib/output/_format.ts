@@ -7,6 +7,7 @@
  * path and cache per-second timestamp prefixes.
  * @module
  */
+import { sampleMicros } from "../metrics/sample.ts";
 import { type ByteSink, digitCount, MAX_TIME_TEXT, putInt31 } from "./_byte_sink.ts";
 
 /**
@@ -224,14 +225,8 @@ export function putUint(buf: Uint8Array, at: number, n: number): number {
   return at + 9;
 }
 
-/** Whole microseconds of `time` (epoch ms) after its second, as sampleTimeParts rounds them. */
-function microsOf(time: number, second: number): number {
-  const micros = Math.round((time - second * 1000) * 1000);
-  // Rounding reached the next second (same rule as sampleTimeParts: clamp).
-  return micros >= 1_000_000 ? 999_999 : micros;
-}
-
 const latin1 = new TextDecoder("latin1");
+const utf8 = new TextEncoder();
 
 /**
  * Formats sample times (Unix epoch ms, microsecond resolution) as RFC 3339 in the process's
@@ -258,8 +253,8 @@ export class LocalTimeFormatter {
     const prefix = pad4(d.getFullYear()) + "-" + pad2(d.getMonth() + 1) + "-" +
       pad2(d.getDate()) + "T" + pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" +
       pad2(d.getSeconds());
-    this.#prefix = new TextEncoder().encode(prefix);
-    this.#offset = new TextEncoder().encode(offsetText(offsetMinutes));
+    this.#prefix = utf8.encode(prefix);
+    this.#offset = utf8.encode(offsetText(offsetMinutes));
     this.#second = second;
   }
 
@@ -276,7 +271,7 @@ export class LocalTimeFormatter {
    */
   writeRfc3339Nano(time: number, buf: Uint8Array): number {
     const second = Math.floor(time / 1000);
-    let micros = microsOf(time, second) | 0;
+    let micros = sampleMicros(time, second) | 0;
     if (second !== this.#second) this.#load(second);
     let at = put(buf, 0, this.#prefix);
     if (micros !== 0) {

@@ -21,7 +21,7 @@ import { parseDuration } from "../config/duration.ts";
 import { errorMessage, invalidConfig, SpateError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metric } from "../metrics/metric.ts";
-import type { Sample } from "../metrics/sample.ts";
+import { type Sample, sampleMicros } from "../metrics/sample.ts";
 import type { TagSet } from "../metrics/tags.ts";
 import { csvField, LocalTimeFormatter, putUint, writeFixed6 } from "./_format.ts";
 import { FileWriter } from "./_file_writer.ts";
@@ -194,12 +194,10 @@ function timeWriter(format: CsvTimeFormat): TimeWriter {
   }
 }
 
-/** Whole microseconds since the epoch, with the same rounding as sampleTimeParts. */
+/** Whole microseconds since the epoch, rounded as {@link sampleMicros} rounds them. */
 function unixMicros(t: number): number {
   const seconds = Math.floor(t / 1000);
-  let micros = Math.round((t - seconds * 1000) * 1000);
-  if (micros >= 1_000_000) micros = 999_999;
-  return seconds * 1_000_000 + micros;
+  return seconds * 1_000_000 + sampleMicros(t, seconds);
 }
 
 const COMMA = 0x2c;
